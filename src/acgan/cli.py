@@ -1,0 +1,134 @@
+"""The `acgan` command line: train, generate. Thin wrappers; the work lives in the modules they call.
+
+The `train` options are made from TrainConfig's fields (names, types and help), so a new setting
+appears on the command line without being written twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from acgan.checkpoint import CheckpointError
+from acgan.config import ConfigError, TrainConfig, coerce, field_types, load_config_file
+from acgan.tags import DataError, read_tags
+from acgan.vocab import UnknownColourError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Train an ACGAN that draws anime faces with the hair and eye colours you ask for.")
+
+USER_ERRORS = (ConfigError, DataError, CheckpointError, UnknownColourError, ValueError, FileNotFoundError)
+
+
+def fail(err: Exception) -> None:
+    typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    overrides = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ConfigError(f"--override {item!r}: expected key=value")
+        overrides[key.strip().replace("-", "_")] = coerce(key.strip().replace("-", "_"), value, "--override")
+    return overrides
+
+
+def train_command(config: Path | None, resume: str | None, override: list[str], **options: Any) -> None:
+    from acgan.train import train
+
+    try:
+        given = {k: v for k, v in options.items() if v is not None}
+        settings = {**(load_config_file(config) if config else {}), **given}
+        cfg = TrainConfig(**settings)
+        train(cfg, resume=resume, overrides=parse_overrides(override), given=settings)
+    except USER_ERRORS as err:
+        fail(err)
+
+
+def _train_signature() -> inspect.Signature:
+    """train_command's options: --config, --resume, --override, then one per TrainConfig field."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter("config", keyword, default=None, annotation=Annotated[
+            Path | None, typer.Option(help="JSON file of settings; flags override it.")]),
+        inspect.Parameter("resume", keyword, default=None, annotation=Annotated[
+            str | None, typer.Option(help="Continue a run folder where it stopped ('auto': the newest run).")]),
+        inspect.Parameter("override", keyword, default=[], annotation=Annotated[
+            list[str], typer.Option(help="With --resume: change a setting that alters the maths, key=value.")]),
+    ]
+    hints = field_types()
+    for f in dataclasses.fields(TrainConfig):
+        kind = next(t for t in getattr(hints[f.name], "__args__", (hints[f.name],)) if t is not type(None))
+        default = f.default if f.default is not None else "auto"
+        option = typer.Option(help=f"{f.metadata['help']} [default: {default}]", show_default=False)
+        params.append(inspect.Parameter(f.name, keyword, default=None, annotation=Annotated[kind | None, option]))
+    return inspect.Signature(params)
+
+
+train_command.__signature__ = _train_signature()
+app.command("train", help="Train on a dataset folder (or the built-in faces) into a run folder.")(train_command)
+
+
+@app.command()
+def generate(
+    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
+    hair: Annotated[str | None, typer.Option(help="Hair colour.")] = None,
+    eyes: Annotated[str | None, typer.Option(help="Eye colour.")] = None,
+    n: Annotated[int, typer.Option("-n", help="How many faces.")] = 16,
+    seed: Annotated[int, typer.Option(help="Face k uses seed + k.")] = 0,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output PNG (a folder with --from-file).")] = Path(
+        "faces.png"),
+    separate: Annotated[bool, typer.Option(help="One PNG per face (<out>-<seed>.png) instead of a grid.")] = False,
+    all_pairs: Annotated[bool, typer.Option(help="Every hair x eye pair in one labelled grid.")] = False,
+    from_file: Annotated[Path | None, typer.Option(
+        help="Lines '<id>,<colour> hair <colour> eyes': one PNG each.")] = None,
+    checkpoint: Annotated[str | None, typer.Option(help="Checkpoint name in the run (default: newest).")] = None,
+) -> None:
+    """Draw faces with the colours you ask for."""
+    from acgan.generate import load, save_png
+    from acgan.grid import image_grid
+
+    try:
+        model = load(run, checkpoint)
+        if all_pairs:
+            model.all_pairs(seed).save(out)
+            print(f"wrote {out} ({len(model.vocab.hair)} hair x {len(model.vocab.eyes)} eye colours)")
+            return
+        if from_file is not None:
+            table = read_tags(from_file, model.vocab)
+            out.mkdir(parents=True, exist_ok=True)
+            images = model.generate([r.hair for r in table.rows], [r.eyes for r in table.rows], len(table.rows), seed)
+            for k, (row, image) in enumerate(zip(table.rows, images, strict=True)):
+                save_png(image, out / f"{row.image_id}.png", model, seed + k, row.hair, row.eyes)
+            print(f"wrote {len(images)} faces to {out}/")
+            return
+        if hair is None or eyes is None:
+            raise ValueError("give --hair and --eyes (or --all-pairs, or --from-file); "
+                             f"hair: {', '.join(model.vocab.hair)}; eyes: {', '.join(model.vocab.eyes)}")
+        images = model.generate(hair, eyes, n, seed)
+        if separate:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            for k, image in enumerate(images):
+                save_png(image, out.with_name(f"{out.stem}-{seed + k}.png"), model, seed + k, hair, eyes)
+            print(f"wrote {n} faces: {out.with_name(f'{out.stem}-{seed}.png')} ...")
+        else:
+            columns = min(n, 8)
+            image_grid(images, columns, cell=max(64, model.resolution)).save(out)
+            print(f"wrote {out} ({n} faces, {hair} hair, {eyes} eyes, seeds {seed}..{seed + n - 1})")
+    except USER_ERRORS as err:
+        fail(err)
+
+
+def main() -> None:
+    app(prog_name="acgan")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

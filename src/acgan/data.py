@@ -1,0 +1,272 @@
+"""Face datasets as one uint8 array in memory: a folder of tags.csv + faces/, or the built-in procedural set.
+
+Decoding thousands of JPEGs is the slow part of starting a run, so a folder is decoded once (in
+threads), resized with antialiasing to the model's resolution, and cached on disk under a key made
+of everything that decides the result: the tags file's bytes, each image's name, size and
+modification time, the resolution, the vocabulary and the skip policy. The cache carries a checksum
+of its pixels; a damaged or stale cache is rebuilt, never trusted.
+
+Images stay uint8 (N, H, W, 3) until a batch is drawn; `to_unit_range` is the one place pixels
+become floats in [-1, 1] (x / 127.5 - 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from acgan.tags import DataError, TagRow, TagTable, describe_dropped, read_tags
+from acgan.vocab import DEFAULT_VOCAB, Vocabulary
+
+CACHE_VERSION = 1
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+
+
+@dataclass
+class FaceData:
+    """Decoded faces and their labels, ready to move to a device."""
+
+    images: np.ndarray  # uint8 (N, H, W, 3)
+    hair: np.ndarray  # int64 (N,), index into vocab.hair
+    eyes: np.ndarray  # int64 (N,), index into vocab.eyes
+    vocab: Vocabulary
+    source: str
+    notes: list[str] = field(default_factory=list)  # what was skipped, dropped or converted, for the user
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def resolution(self) -> int:
+        return self.images.shape[1]
+
+    def counts_table(self) -> str:
+        """Class counts per attribute, for printing at the start of a run."""
+        lines = []
+        for attribute, names, labels in (("hair", self.vocab.hair, self.hair), ("eyes", self.vocab.eyes, self.eyes)):
+            counts = np.bincount(labels, minlength=len(names))
+            lines.append(f"{attribute:>5}: " + "  ".join(f"{n} {c}" for n, c in zip(names, counts, strict=True)))
+        return "\n".join(lines)
+
+
+def to_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [-1, 1]."""
+    return images.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("ACGAN_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "acgan"
+    return Path(root)
+
+
+def resolve_vocab(spec: str, table: TagTable | None = None) -> Vocabulary | None:
+    """'default', 'auto' (None: learned from the rows) or a JSON file with hair and eyes lists."""
+    if spec == "default":
+        return DEFAULT_VOCAB
+    if spec == "auto":
+        return None
+    path = Path(spec)
+    try:
+        return Vocabulary.from_json(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise DataError(path, "no such vocabulary file (use 'default', 'auto' or a JSON file)") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise DataError(path, f"not a vocabulary ({{'hair': [...], 'eyes': [...]}}): {err}") from None
+
+
+def learn_vocab(rows: list[TagRow]) -> Vocabulary:
+    """The default vocabulary when it covers the rows (so default checkpoints stay compatible), else sorted names."""
+    hair = {row.hair for row in rows}
+    eyes = {row.eyes for row in rows}
+    if hair <= set(DEFAULT_VOCAB.hair) and eyes <= set(DEFAULT_VOCAB.eyes):
+        return DEFAULT_VOCAB
+    return Vocabulary(hair=tuple(sorted(hair)), eyes=tuple(sorted(eyes)))
+
+
+def load_folder(root: str | Path, resolution: int, vocab_spec: str = "default", skip_bad: bool = False,
+                cache_dir: Path | None = None) -> FaceData:
+    """Load a dataset folder at `resolution`, from the cache when it is valid."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(root, "no such dataset folder")
+    vocab = resolve_vocab(vocab_spec)
+    table = read_tags(root / "tags.csv", vocab, skip_bad)
+    vocab = vocab or learn_vocab(table.rows)
+    files = find_images(root / "faces", table, skip_bad)
+    key = cache_key(table, files, resolution, vocab, skip_bad)
+    cache = (cache_dir or default_cache_dir()) / f"{key}.npz"
+    cached = read_cache(cache)
+    if cached is not None:
+        images, hair, eyes, notes = cached
+    else:
+        images, kept, notes = decode_images(files, resolution, skip_bad)
+        hair = np.array([vocab.hair_index(row.hair) for row in kept], dtype=np.int64)
+        eyes = np.array([vocab.eye_index(row.eyes) for row in kept], dtype=np.int64)
+        notes = table_notes(table) + notes
+        write_cache(cache, images, hair, eyes, notes)
+    if len(images) == 0:
+        raise DataError(root, "no usable faces left after skipping bad rows")
+    return FaceData(images=images, hair=hair, eyes=eyes, vocab=vocab, source=str(root), notes=notes)
+
+
+def table_notes(table: TagTable) -> list[str]:
+    notes = []
+    if table.dropped:
+        notes.append(f"{table.path}: dropped {sum(table.dropped.values())} rows: {describe_dropped(table.dropped)}")
+    if table.bad:
+        notes.append(f"{table.path}: skipped {len(table.bad)} bad rows, first: {table.bad[0]}")
+    return notes
+
+
+def find_images(faces: Path, table: TagTable, skip_bad: bool) -> list[tuple[TagRow, Path]]:
+    """Pair every row with faces/<id>.<jpg|png|...>; a row without an image is an error (or a skip)."""
+    if not faces.is_dir():
+        raise DataError(faces, "no faces/ folder beside tags.csv")
+    by_stem: dict[str, str] = {}
+    for name in sorted(os.listdir(faces)):
+        stem, suffix = os.path.splitext(name)
+        if suffix.lower() in IMAGE_SUFFIXES:
+            by_stem.setdefault(stem, name)
+    pairs = []
+    for row in table.rows:
+        name = by_stem.get(row.image_id)
+        if name is None:
+            err = DataError(table.path, f"no image for id {row.image_id!r} (looked for faces/{row.image_id}.jpg, "
+                            f".png, .jpeg, .webp, .bmp)", row.line)
+            if not skip_bad:
+                raise err
+            table.bad.append(err)
+            continue
+        pairs.append((row, faces / name))
+    return pairs
+
+
+def cache_key(table: TagTable, files: list[tuple[TagRow, Path]], resolution: int, vocab: Vocabulary,
+              skip_bad: bool) -> str:
+    digest = hashlib.sha256()
+    digest.update(table.path.read_bytes())
+    header = {"version": CACHE_VERSION, "resolution": resolution, "vocab": vocab.to_json(), "skip_bad": skip_bad}
+    digest.update(json.dumps(header, sort_keys=True).encode())
+    for _, path in files:
+        stat = path.stat()
+        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return f"faces-{resolution}px-{digest.hexdigest()[:24]}"
+
+
+def decode_images(files: list[tuple[TagRow, Path]], resolution: int,
+                  skip_bad: bool) -> tuple[np.ndarray, list[TagRow], list[str]]:
+    """Decode, square-crop and resize every image in threads (PIL releases the GIL while decoding)."""
+    def work(item: tuple[TagRow, Path]) -> tuple[np.ndarray | DataError, str | None]:
+        row, path = item
+        try:
+            return decode_image(path, resolution)
+        except DataError as err:
+            return DataError(path, f"{err.reason} (tags.csv line {row.line})"), None
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(work, files))
+    images, kept, bad = [], [], []
+    converted: Counter = Counter()
+    for (row, _), (result, mode) in zip(files, results, strict=True):
+        if isinstance(result, DataError):
+            if not skip_bad:
+                raise result
+            bad.append(result)
+            continue
+        if mode is not None:
+            converted[mode] += 1
+        images.append(result)
+        kept.append(row)
+    notes = []
+    if converted:
+        modes = ", ".join(f"{count} {mode}" for mode, count in converted.most_common())
+        notes.append(f"converted {sum(converted.values())} non-RGB images to RGB ({modes})")
+    if bad:
+        notes.append(f"skipped {len(bad)} unreadable images, first: {bad[0]}")
+    stacked = np.stack(images) if images else np.zeros((0, resolution, resolution, 3), np.uint8)
+    return stacked, kept, notes
+
+
+def decode_image(path: Path, resolution: int) -> tuple[np.ndarray, str | None]:
+    """One image -> uint8 (resolution, resolution, 3), and its original mode when it was not RGB."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            mode = None if image.mode == "RGB" else image.mode
+            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+                # Transparent pixels would otherwise turn black; composite them on white like a viewer does.
+                background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+                image = Image.alpha_composite(background, image.convert("RGBA"))
+            image = image.convert("RGB")
+    except FileNotFoundError:
+        raise DataError(path, "image file disappeared") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise DataError(path, f"cannot decode image ({err})") from None
+    width, height = image.size
+    side = min(width, height)
+    if width != height:
+        left, top = (width - side) // 2, (height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+    if side != resolution:
+        image = image.resize((resolution, resolution), Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.uint8), mode
+
+
+def read_cache(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
+    """The cached arrays, or None when absent, unreadable or failing its checksum (then it is rebuilt)."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            images, hair, eyes = archive["images"], archive["hair"], archive["eyes"]
+            meta = json.loads(bytes(archive["meta"]).decode())
+        if meta["checksum"] != checksum(images, hair, eyes):
+            raise ValueError("checksum mismatch")
+        return images, hair, eyes, meta["notes"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as err:
+        print(f"warning: data cache {path} is damaged ({err}); rebuilding it")
+        return None
+
+
+def write_cache(path: Path, images: np.ndarray, hair: np.ndarray, eyes: np.ndarray, notes: list[str]) -> None:
+    """Write atomically; a cache that cannot be written only costs the next run its head start."""
+    meta = json.dumps({"checksum": checksum(images, hair, eyes), "notes": notes}).encode()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".tmp{os.getpid()}.npz")
+        np.savez(temporary, images=images, hair=hair, eyes=eyes, meta=np.frombuffer(meta, dtype=np.uint8))
+        os.replace(temporary, path)
+    except OSError as err:
+        print(f"warning: could not write the data cache {path} ({err}); the next run decodes again")
+
+
+def checksum(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(str(array.shape).encode())
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
+
+
+def builtin_data(count: int, resolution: int, seed: int = 0, cache_dir: Path | None = None) -> FaceData:
+    """The procedural faces, balanced over every hair x eye pair, cached like a folder."""
+    from acgan import procedural
+
+    cache = (cache_dir or default_cache_dir()) / f"builtin-v{procedural.VERSION}-{count}-{resolution}px-{seed}.npz"
+    cached = read_cache(cache)
+    if cached is not None:
+        images, hair, eyes, _ = cached
+    else:
+        images, hair, eyes = procedural.procedural_dataset(count, size=resolution, seed=seed)
+        write_cache(cache, images, hair, eyes, [])
+    return FaceData(images=images, hair=hair, eyes=eyes, vocab=DEFAULT_VOCAB, source="built-in procedural faces")

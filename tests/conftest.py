@@ -1,0 +1,46 @@
+"""Shared fixtures: a private data cache per test session and small dataset folders written on the fly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from acgan.vocab import DEFAULT_VOCAB
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Give every test its own decoded-data cache, away from the user's ~/.cache."""
+    cache = tmp_path / "acgan-cache"
+    monkeypatch.setenv("ACGAN_CACHE", str(cache))
+    return cache
+
+
+def write_dataset(root: Path, rows: list[tuple[str, str, str]], size: int = 48, suffix: str = ".jpg") -> Path:
+    """A dataset folder: tags.csv in format a and one flat two-colour image per row (hair top, eyes bottom)."""
+    faces = root / "faces"
+    faces.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for image_id, hair, eyes in rows:
+        lines.append(f"{image_id},{hair} hair {eyes} eyes")
+        pixels = np.zeros((size, size, 3), np.uint8)
+        pixels[: size // 2] = colour_of(hair)
+        pixels[size // 2:] = colour_of(eyes)
+        Image.fromarray(pixels).save(faces / f"{image_id}{suffix}")
+    (root / "tags.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def colour_of(name: str) -> tuple[int, int, int]:
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    return tuple(int(v) for v in rng.integers(0, 256, 3))
+
+
+@pytest.fixture
+def small_dataset(tmp_path: Path) -> Path:
+    """24 faces covering every default hair colour and several eye colours."""
+    rows = [(str(i), DEFAULT_VOCAB.hair[i % 12], DEFAULT_VOCAB.eyes[i % 11]) for i in range(24)]
+    return write_dataset(tmp_path / "faces-set", rows)

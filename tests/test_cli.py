@@ -1,0 +1,103 @@
+"""The command line writes the files it promises and turns bad input into one clear line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from acgan.cli import app
+
+runner = CliRunner()
+TINY = ["--resolution", "32", "--width", "8", "--batch-size", "8", "--log-every", "2",
+        "--sample-every", "2", "--checkpoint-every", "2"]
+
+
+@pytest.fixture
+def run(small_dataset: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", "--data", str(small_dataset), *TINY, "--steps", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_writes_a_self_describing_run_folder(run: Path) -> None:
+    record = json.loads((run / "config.json").read_text())
+    assert record["config"]["steps"] == 4 and record["config"]["width"] == 8
+    assert record["vocab"]["hair"][0] == "orange" and record["model"]["resolution"] == 32
+    assert record["acgan_version"] and record["data"]["faces"] == 24
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 4]
+    assert {"d_loss", "g_loss", "d_real_hair_acc", "d_real_eye_acc", "images_per_s"} <= log[0].keys()
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["latest.png", "step-00000002.png",
+                                                                  "step-00000004.png"]
+    grid = Image.open(run / "samples" / "latest.png")
+    assert grid.width > 11 * 64 and grid.height > 12 * 64  # 12 rows x 11 columns of 64 px cells and labels
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "step-00000002.json", "step-00000002.safetensors", "step-00000004.json", "step-00000004.safetensors"]
+
+
+def test_generate_grid_separate_all_pairs_and_from_file(run: Path, tmp_path: Path) -> None:
+    grid = tmp_path / "grid.png"
+    result = runner.invoke(app, ["generate", str(run), "--hair", "blue", "--eyes", "red", "-n", "5", "-o", str(grid)])
+    assert result.exit_code == 0, result.output
+    assert Image.open(grid).size == (5 * 66 + 2, 66 + 2)
+
+    single = tmp_path / "one" / "face.png"
+    result = runner.invoke(app, ["generate", str(run), "--hair", "blue", "--eyes", "red", "-n", "3", "--seed", "7",
+                                 "--separate", "-o", str(single)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in single.parent.iterdir())
+    assert names == ["face-7.png", "face-8.png", "face-9.png"]
+    meta = json.loads(Image.open(single.parent / "face-8.png").text["acgan"])
+    assert meta["seed"] == 8 and meta["hair"] == "blue" and meta["eyes"] == "red"
+
+    pairs = tmp_path / "pairs.png"
+    assert runner.invoke(app, ["generate", str(run), "--all-pairs", "-o", str(pairs)]).exit_code == 0
+    assert Image.open(pairs).width > 11 * 64
+
+    tags = tmp_path / "wanted.txt"
+    tags.write_text("a1,blue hair red eyes\nb2,blonde hair green eyes\n")
+    folder = tmp_path / "from-file"
+    result = runner.invoke(app, ["generate", str(run), "--from-file", str(tags), "-o", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["a1.png", "b2.png"]
+    assert Image.open(folder / "b2.png").size == (32, 32)
+
+
+def test_same_seed_same_pixels(run: Path, tmp_path: Path) -> None:
+    for name in ("a.png", "b.png"):
+        runner.invoke(app, ["generate", str(run), "--hair", "pink", "--eyes", "blue", "-n", "2", "--seed", "3",
+                            "-o", str(tmp_path / name)])
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--hair", "silver", "--eyes", "red"], "unknown hair colour 'silver'; valid hair colours: orange"),
+    (["--hair", "blue", "--eyes", "violet"], "unknown eyes colour 'violet'"),
+    (["--hair", "blue"], "give --hair and --eyes"),
+    (["--hair", "blue", "--eyes", "red", "-n", "0"], "n must be at least 1"),
+])
+def test_generate_bad_input_is_one_clear_line(run: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["generate", str(run), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_bad_training_input_is_one_clear_line(tmp_path: Path, small_dataset: Path) -> None:
+    result = runner.invoke(app, ["train", "--data", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "no such dataset folder" in result.output
+    result = runner.invoke(app, ["train", "--data", str(small_dataset), "--resolution", "48"])
+    assert result.exit_code == 2 and "resolution must be 32, 64 or 128" in result.output
+    config = tmp_path / "settings.json"
+    config.write_text('{"lr_g": "fast"}')
+    result = runner.invoke(app, ["train", "--config", str(config)])
+    assert result.exit_code == 2 and "lr_g must be float" in result.output
+    config.write_text('{"learning_rate": 0.1}')
+    result = runner.invoke(app, ["train", "--config", str(config)])
+    assert result.exit_code == 2 and "unknown setting 'learning_rate'" in result.output
+    result = runner.invoke(app, ["generate", str(tmp_path), "--hair", "blue", "--eyes", "red"])
+    assert result.exit_code == 2 and "no checkpoints" in result.output

@@ -1,0 +1,136 @@
+"""Loading a dataset folder: decoding, resizing, scaling, caching, and bad files named precisely."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from acgan.data import load_folder, to_unit_range
+from acgan.tags import DataError
+from acgan.vocab import DEFAULT_VOCAB
+from tests.conftest import colour_of, write_dataset
+
+
+def test_loads_images_and_labels_at_the_asked_resolution(small_dataset: Path) -> None:
+    data = load_folder(small_dataset, 32)
+    assert data.images.shape == (24, 32, 32, 3) and data.images.dtype == np.uint8
+    assert data.hair.tolist() == [i % 12 for i in range(24)]
+    assert data.eyes.tolist() == [i % 11 for i in range(24)]
+    assert data.vocab == DEFAULT_VOCAB
+    # The top half of face 5 is its hair colour (JPEG is lossy: allow a few levels).
+    top = data.images[5, 2:12].reshape(-1, 3).mean(0)
+    assert np.abs(top - colour_of(DEFAULT_VOCAB.hair[5])).max() < 12
+
+
+def test_pixels_scale_to_minus_one_one() -> None:
+    pixels = torch.tensor([[[[0, 255, 127]]]], dtype=torch.uint8)
+    scaled = to_unit_range(pixels)
+    assert scaled.shape == (1, 3, 1, 1)
+    assert scaled.flatten().tolist() == pytest.approx([-1.0, 1.0, 127 / 127.5 - 1])
+
+
+def test_second_load_comes_from_the_cache(small_dataset: Path, private_cache: Path) -> None:
+    first = load_folder(small_dataset, 32)
+    assert len(list(private_cache.glob("faces-32px-*.npz"))) == 1
+    # Ruin every image but keep its size and modification time: only a cache hit can still load.
+    for path in (small_dataset / "faces").iterdir():
+        stat = path.stat()
+        path.write_bytes(b"x" * stat.st_size)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = load_folder(small_dataset, 32)
+    assert np.array_equal(first.images, second.images)
+    # A changed file changes the key: the images are decoded again (and now fail).
+    os.utime(small_dataset / "faces" / "3.jpg", ns=(1, 1))
+    with pytest.raises(DataError, match="cannot decode"):
+        load_folder(small_dataset, 32)
+
+
+def test_damaged_cache_is_rebuilt(small_dataset: Path, private_cache: Path, capsys: pytest.CaptureFixture) -> None:
+    first = load_folder(small_dataset, 32)
+    cache = next(private_cache.glob("faces-32px-*.npz"))
+    payload = bytearray(cache.read_bytes())
+    payload[len(payload) // 2] ^= 0xFF
+    cache.write_bytes(bytes(payload))
+    second = load_folder(small_dataset, 32)
+    assert "damaged" in capsys.readouterr().out
+    assert np.array_equal(first.images, second.images)
+
+
+def test_missing_image_names_the_line(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d", [("1", "blue", "red"), ("2", "black", "gray")])
+    (root / "faces" / "2.jpg").unlink()
+    with pytest.raises(DataError) as caught:
+        load_folder(root, 32)
+    assert str(caught.value).startswith(f"{root / 'tags.csv'}:2: no image for id '2'")
+
+
+def test_corrupt_image_names_the_file_and_line(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d", [("1", "blue", "red"), ("2", "black", "gray")])
+    (root / "faces" / "2.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    with pytest.raises(DataError) as caught:
+        load_folder(root, 32)
+    assert str(root / "faces" / "2.jpg") in str(caught.value)
+    assert "tags.csv line 2" in str(caught.value)
+
+
+def test_truncated_image_is_an_error(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d", [("1", "blue", "red"), ("2", "black", "gray")], size=64)
+    path = root / "faces" / "1.jpg"
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(DataError, match="cannot decode"):
+        load_folder(root, 32)
+
+
+def test_skip_bad_skips_counts_and_keeps_the_rest(tmp_path: Path) -> None:
+    rows = [("1", "blue", "red"), ("2", "black", "gray"), ("3", "pink", "green"), ("4", "red", "blue")]
+    root = write_dataset(tmp_path / "d", rows)
+    (root / "faces" / "2.jpg").write_bytes(b"garbage")
+    (root / "faces" / "3.jpg").unlink()
+    with open(root / "tags.csv", "a") as handle:
+        handle.write("5,silver hair red eyes\n")
+    data = load_folder(root, 32, skip_bad=True)
+    assert data.hair.tolist() == [DEFAULT_VOCAB.hair_index("blue"), DEFAULT_VOCAB.hair_index("red")]
+    notes = " ".join(data.notes)
+    assert "skipped 2 bad rows" in notes and "skipped 1 unreadable images" in notes
+
+
+def test_non_rgb_images_are_converted_and_reported(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d", [("1", "blue", "red"), ("2", "black", "gray")], suffix=".png")
+    Image.new("RGBA", (40, 40), (0, 0, 255, 255)).save(root / "faces" / "1.png")
+    Image.new("L", (40, 40), 128).save(root / "faces" / "2.png")
+    data = load_folder(root, 32)
+    assert data.images[0, 0, 0].tolist() == [0, 0, 255]
+    assert data.images[1, 0, 0].tolist() == [128, 128, 128]
+    assert "converted 2 non-RGB images to RGB" in " ".join(data.notes)
+
+
+def test_non_square_images_are_centre_cropped(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d", [("1", "blue", "red"), ("2", "black", "gray")], suffix=".png")
+    wide = np.zeros((40, 80, 3), np.uint8)
+    wide[:, 20:60] = (255, 0, 0)  # the centre square is pure red, the sides black
+    Image.fromarray(wide).save(root / "faces" / "1.png")
+    data = load_folder(root, 32)
+    assert (data.images[0].reshape(-1, 3) == (255, 0, 0)).all()
+
+
+def test_auto_vocabulary_learns_new_colours(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d", [("1", "silver", "violet"), ("2", "gold", "red"), ("3", "gold", "violet")])
+    with pytest.raises(DataError, match="--vocab auto"):
+        load_folder(root, 32)
+    data = load_folder(root, 32, vocab_spec="auto")
+    assert data.vocab.hair == ("gold", "silver") and data.vocab.eyes == ("red", "violet")
+    assert data.hair.tolist() == [1, 0, 0] and data.eyes.tolist() == [1, 0, 1]
+
+
+def test_missing_folder_and_missing_faces_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no such dataset folder"):
+        load_folder(tmp_path / "nowhere", 32)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "tags.csv").write_text("1,blue hair red eyes\n")
+    with pytest.raises(DataError, match="no faces/ folder"):
+        load_folder(tmp_path / "d", 32)

@@ -1,0 +1,141 @@
+"""Training: one step moves both networks, checkpoints round-trip, resume is exact, Ctrl-C saves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from acgan.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
+from acgan.config import ConfigError, TrainConfig
+from acgan.data import FaceData
+from acgan.losses import LossWeights
+from acgan.models import ModelConfig
+from acgan.train import DeviceData, build_state, restore_state, state_tensors, train, train_step
+from acgan.vocab import DEFAULT_VOCAB
+
+TINY = dict(resolution=32, width=8, batch_size=8, log_every=2, sample_every=1000, checkpoint_every=3)
+
+
+def random_faces(n: int = 32, size: int = 32) -> FaceData:
+    rng = np.random.default_rng(0)
+    return FaceData(images=rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
+                    hair=rng.integers(0, 12, n), eyes=rng.integers(0, 11, n), vocab=DEFAULT_VOCAB, source="random")
+
+
+def test_one_step_changes_both_networks() -> None:
+    cfg = TrainConfig(**TINY).resolved()
+    state = build_state(cfg, ModelConfig(resolution=32, width=8), torch.device("cpu"))
+    before_g = [p.detach().clone() for p in state.G.parameters()]
+    before_d = [p.detach().clone() for p in state.D.parameters()]
+    stats = train_step(state, DeviceData.from_faces(random_faces(), torch.device("cpu")), cfg, LossWeights())
+    assert state.step == 1
+    assert all(not torch.equal(a, b) for a, b in zip(before_g, state.G.parameters(), strict=True))
+    assert all(not torch.equal(a, b) for a, b in zip(before_d, state.D.parameters(), strict=True))
+    assert set(stats) == {"d_loss", "g_loss", "d_real_hair_acc", "d_real_eye_acc"}
+    assert all(torch.isfinite(v) for v in stats.values())
+
+
+def test_checkpoint_round_trip_restores_everything(tmp_path: Path) -> None:
+    from acgan.checkpoint import save_checkpoint
+
+    cfg = TrainConfig(**TINY).resolved()
+    model_cfg = ModelConfig(resolution=32, width=8)
+    data = DeviceData.from_faces(random_faces(), torch.device("cpu"))
+    state = build_state(cfg, model_cfg, torch.device("cpu"))
+    for _ in range(2):
+        train_step(state, data, cfg, LossWeights())
+    tensors, meta = state_tensors(state)
+    path = save_checkpoint(tmp_path, state.step, tensors, meta)
+    copy = build_state(TrainConfig(**TINY, seed=99).resolved(), model_cfg, torch.device("cpu"))
+    restore_state(copy, load_checkpoint(path))
+    assert copy.step == 2
+    # Both now take the same next step, bit for bit.
+    train_step(state, data, cfg, LossWeights())
+    train_step(copy, data, cfg, LossWeights())
+    a, b = state_tensors(state)[0], state_tensors(copy)[0]
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def final_tensors(run: Path) -> dict[str, torch.Tensor]:
+    return latest_checkpoint(run).tensors
+
+
+def test_resume_equals_an_uninterrupted_run(small_dataset: Path, tmp_path: Path) -> None:
+    straight = train(TrainConfig(**TINY, data=str(small_dataset), steps=7, out=str(tmp_path / "straight")))
+    half = train(TrainConfig(**TINY, data=str(small_dataset), steps=4, out=str(tmp_path / "half")))
+    # The resumed leg starts from the step-3 checkpoint as if the process had died after step 4.
+    for path in list_checkpoints(half / "checkpoints"):
+        if load_checkpoint(path).step == 4:
+            path.unlink()
+    resumed = train(TrainConfig(), resume=str(half), given={"steps": 7})
+    a, b = final_tensors(straight), final_tensors(resumed)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert latest_checkpoint(resumed).step == 7
+    steps = [json.loads(line)["step"] for line in (resumed / "log.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6, 7]
+
+
+def test_resume_refuses_a_changed_setting_unless_overridden(small_dataset: Path, tmp_path: Path) -> None:
+    run = train(TrainConfig(**TINY, data=str(small_dataset), steps=3, out=str(tmp_path / "run")))
+    with pytest.raises(ConfigError, match=r"lr_g: 0.00015 -> 0.001"):
+        train(TrainConfig(), resume=str(run), given={"steps": 4, "lr_g": 1e-3})
+    train(TrainConfig(), resume=str(run), given={"steps": 4}, overrides={"lr_g": 1e-3})
+    assert latest_checkpoint(run).step == 4
+
+
+def test_new_run_refuses_an_existing_run_folder(small_dataset: Path, tmp_path: Path) -> None:
+    train(TrainConfig(**TINY, data=str(small_dataset), steps=1, out=str(tmp_path / "run")))
+    with pytest.raises(ConfigError, match="already holds a run"):
+        train(TrainConfig(**TINY, data=str(small_dataset), steps=1, out=str(tmp_path / "run")))
+
+
+def test_damaged_checkpoint_is_a_clear_error_and_the_run_falls_back(small_dataset: Path, tmp_path: Path) -> None:
+    run = train(TrainConfig(**TINY, data=str(small_dataset), steps=6, out=str(tmp_path / "run")))
+    newest = list_checkpoints(run / "checkpoints")[-1]
+    weights = newest.with_suffix(".safetensors")
+    weights.write_bytes(weights.read_bytes()[:1000])  # half-written
+    with pytest.raises(CheckpointError, match="damaged or half-written"):
+        load_checkpoint(newest)
+    with pytest.warns(UserWarning, match="skipping a damaged checkpoint"):
+        assert latest_checkpoint(run).step == 3
+    newest.write_text("{not json")
+    with pytest.raises(CheckpointError, match="metadata is damaged"):
+        load_checkpoint(newest)
+
+
+def test_checkpoint_of_another_format_is_refused(small_dataset: Path, tmp_path: Path) -> None:
+    run = train(TrainConfig(**TINY, data=str(small_dataset), steps=3, out=str(tmp_path / "run")))
+    path = list_checkpoints(run / "checkpoints")[-1]
+    meta = json.loads(path.read_text())
+    path.write_text(json.dumps({**meta, "format": 99}))
+    with pytest.raises(CheckpointError, match="newer acgan"):
+        load_checkpoint(path)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(small_dataset: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "acgan", "train", "--data", str(small_dataset), "--resolution", "32",
+               "--width", "8", "--batch-size", "8", "--steps", "100000", "--log-every", "1",
+               "--checkpoint-every", "100000", "--sample-every", "100000", "--out", str(run)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
+    deadline = time.time() + 60
+    while not (run / "log.jsonl").exists() or not (run / "log.jsonl").read_text():
+        assert time.time() < deadline and process.poll() is None, "training did not start"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=60)[0].decode()
+    assert process.returncode == 0, output
+    assert "stopped at step" in output
+    step = latest_checkpoint(run).step
+    assert 0 < step < 100000
