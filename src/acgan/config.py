@@ -45,6 +45,8 @@ class TrainConfig:
     fake_target_max: float = _opt(0.2, "Upper end of D's 'fake' targets.")
     validity_weight: float = _opt(1.4, "Weight of the real/fake loss.")
     class_weight: float = _opt(0.8, "Weight of each label loss (hair, eyes).")
+    fake_label_weight: float = _opt(0.0, "Weight of D's label loss on G's images relative to real ones "
+                                         "(the tutorial's 1 lets D and G agree on a private code).")
     seed: int = _opt(0, "Seed of every random choice: weights, batches, noise, labels.")
     # Bookkeeping
     out: str | None = _opt(None, "Run folder (default runs/<date>-<time>).")
@@ -74,6 +76,9 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 problems.append(f"{name} must be at least 1, got {value}")
+        for name in ("validity_weight", "class_weight", "fake_label_weight"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ("lr_g", "lr_d"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)}")

@@ -61,7 +61,7 @@ class FaceData:
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
     """uint8 (B, H, W, 3) -> float (B, 3, H, W) in [-1, 1]."""
-    return images.permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    return images.permute(0, 3, 1, 2).float().div(127.5).sub(1.0).contiguous()
 
 
 def default_cache_dir() -> Path:

@@ -275,7 +275,7 @@ def train(cfg: TrainConfig, resume: str | None = None, overrides: dict | None = 
 
 
 def loop(state: TrainState, data: DeviceData, cfg: TrainConfig, run: Path, meta: dict, vocab: Vocabulary) -> None:
-    weights = LossWeights(cfg.validity_weight, cfg.class_weight)
+    weights = LossWeights(cfg.validity_weight, cfg.class_weight, cfg.fake_label_weight)
     (run / "samples").mkdir(exist_ok=True)
 
     def save() -> None:
