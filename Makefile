@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e '.[dev]'
 	@touch $(STAMP)
 
+# The demo always trains afresh into runs/demo, the run the README's examples use.
 demo: setup
-	$(VENV)/bin/acgan train
+	rm -rf runs/demo
+	$(VENV)/bin/acgan train --out runs/demo
 
 test: setup
 	$(PY) -m pytest -q

@@ -19,7 +19,7 @@ from acgan.config import ConfigError, TrainConfig, coerce, field_types, load_con
 from acgan.tags import DataError, read_tags
 from acgan.vocab import UnknownColourError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Train an ACGAN that draws anime faces with the hair and eye colours you ask for.")
 
 USER_ERRORS = (ConfigError, DataError, CheckpointError, UnknownColourError, ValueError, FileNotFoundError)
