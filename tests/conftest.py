@@ -44,3 +44,13 @@ def small_dataset(tmp_path: Path) -> Path:
     """24 faces covering every default hair colour and several eye colours."""
     rows = [(str(i), DEFAULT_VOCAB.hair[i % 12], DEFAULT_VOCAB.eyes[i % 11]) for i in range(24)]
     return write_dataset(tmp_path / "faces-set", rows)
+
+
+@pytest.fixture(scope="session")
+def builtin_tagger(tmp_path_factory: pytest.TempPathFactory):
+    """A tagger trained on 4,000 built-in faces at 32 px (about 20 s), shared by the tests that judge faces."""
+    from acgan.data import builtin_data
+    from acgan.tagger import train_tagger
+
+    faces = builtin_data(4000, 32, seed=1, cache_dir=tmp_path_factory.mktemp("tagger-cache"))
+    return train_tagger(faces, epochs=6, width=12, lr=3e-3, seed=1, progress=False)

@@ -1,4 +1,4 @@
-"""The `acgan` command line: train, generate. Thin wrappers; the work lives in the modules they call.
+"""The `acgan` command line: train, generate, eval, tagger train. Thin wrappers over the modules they call.
 
 The `train` options are made from TrainConfig's fields (names, types and help), so a new setting
 appears on the command line without being written twice.
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from acgan.checkpoint import CheckpointError
+from acgan.checkpoint import CheckpointError, resolve
 from acgan.config import ConfigError, TrainConfig, coerce, field_types, load_config_file
 from acgan.tags import DataError, read_tags
 from acgan.vocab import UnknownColourError
@@ -122,6 +122,76 @@ def generate(
             columns = min(n, 8)
             image_grid(images, columns, cell=max(64, model.resolution)).save(out)
             print(f"wrote {out} ({n} faces, {hair} hair, {eyes} eyes, seeds {seed}..{seed + n - 1})")
+    except USER_ERRORS as err:
+        fail(err)
+
+
+tagger_app = typer.Typer(no_args_is_help=True, help="The independent colour tagger that judges generated faces.")
+app.add_typer(tagger_app, name="tagger")
+
+
+@tagger_app.command("train")
+def tagger_train(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for tagger.json + tagger.safetensors.")],
+    data: Annotated[Path | None, typer.Option(help="Dataset folder (default: the built-in faces).")] = None,
+    resolution: Annotated[int, typer.Option(help="Resolution the tagger reads faces at.")] = 64,
+    epochs: Annotated[int, typer.Option(help="Passes over the training split.")] = 30,
+    width: Annotated[int, typer.Option(help="Channels of the first block (x8 at the last).")] = 32,
+    held_out: Annotated[float, typer.Option(help="Share of every hair x eye pair held out.")] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed of the split, the weights and the batches.")] = 0,
+    vocab: Annotated[str, typer.Option(help="'default', 'auto' or a JSON file (as for train).")] = "default",
+    device: Annotated[str, typer.Option(help="'auto', 'cpu', 'cuda', ...")] = "auto",
+) -> None:
+    """Train the tagger on real faces and report its accuracy on a held-out split it never trains on."""
+    from acgan.data import builtin_data, load_folder
+    from acgan.tagger import format_report, save_tagger, train_tagger
+    from acgan.train import pick_device
+
+    try:
+        faces = (load_folder(data, resolution, vocab) if data is not None
+                 else builtin_data(12_000, resolution, seed=seed + 2))
+        tagger = train_tagger(faces, epochs=epochs, width=width, held_out_fraction=held_out, seed=seed,
+                              device=str(pick_device(device)))
+        save_tagger(tagger, out)
+        print(format_report(tagger.held_out))
+        print(f"saved {out}/tagger.json")
+    except USER_ERRORS as err:
+        fail(err)
+
+
+@app.command("eval")
+def eval_command(
+    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
+    tagger: Annotated[Path, typer.Option(help="Tagger folder (from `acgan tagger train`).")],
+    data: Annotated[Path | None, typer.Option(help="Real faces to compare with (default: the run's data).")] = None,
+    per_pair: Annotated[int, typer.Option(help="Generated faces per hair x eye pair.")] = 8,
+    frechet_faces: Annotated[int, typer.Option(help="Faces per side of each Frechet distance.")] = 1000,
+    seed: Annotated[int, typer.Option(help="First seed of the generated faces.")] = 0,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Report folder (default RUN/eval/<checkpoint>).")]
+    = None,
+    checkpoint: Annotated[str | None, typer.Option(help="Checkpoint name in the run (default: newest).")] = None,
+) -> None:
+    """Measure tag accuracy, distance to real faces and diversity; write report.json, report.md, pictures."""
+    from acgan.evaluate import EvalSettings, evaluate, inception_fid
+    from acgan.generate import generator_from_checkpoint
+    from acgan.report import write_report
+    from acgan.tagger import load_tagger
+    from acgan.train import load_run_data
+
+    try:
+        source = resolve(run, checkpoint)
+        model = generator_from_checkpoint(source)
+        judge = load_tagger(tagger)
+        faces = load_run_data(source.meta, data)
+        settings = EvalSettings(per_pair=per_pair, frechet_faces=frechet_faces, seed=seed)
+        report = {"run": str(run), "checkpoint": source.path.stem, **evaluate(model, judge, faces, settings)}
+        report["tagger"]["path"] = str(tagger)
+        report["inception_fid"], report["inception_fid_note"] = inception_fid(model, faces, settings)
+        folder = out or (run if run.is_dir() else source.path.parent.parent) / "eval" / source.path.stem
+        log = source.path.parent.parent / "log.jsonl"
+        write_report(report, folder, log if log.exists() else None)
+        print((folder / "report.md").read_text())
+        print(f"wrote {folder}/")
     except USER_ERRORS as err:
         fail(err)
 

@@ -54,6 +54,9 @@ class TrainConfig:
     sample_every: int = _opt(500, "Steps between sample grids.")
     checkpoint_every: int = _opt(500, "Steps between checkpoints.")
     device: str = _opt("auto", "Device: 'auto' (cuda when available), 'cpu', 'cuda', 'cuda:1', ...")
+    eval_every: int = _opt(0, "Steps between light evaluations that keep a 'best' checkpoint "
+                                  "(needs --tagger); 0: none.")
+    tagger: str | None = _opt(None, "Tagger folder for --eval-every (from `acgan tagger train`).")
 
     def resolved(self) -> TrainConfig:
         """Fill the data-dependent defaults (None) with concrete values."""
@@ -71,6 +74,10 @@ class TrainConfig:
         problems = []
         if self.resolution is not None and self.resolution not in (32, 64, 128):
             problems.append(f"resolution must be 32, 64 or 128, got {self.resolution}")
+        if self.eval_every and not self.tagger:
+            problems.append("eval_every needs a tagger (--tagger DIR, from `acgan tagger train`)")
+        if self.eval_every < 0:
+            problems.append(f"eval_every must not be negative, got {self.eval_every}")
         for name in ("width", "z_dim", "label_dim", "steps", "batch_size", "builtin_faces",
                      "log_every", "sample_every", "checkpoint_every"):
             value = getattr(self, name)
@@ -105,7 +112,8 @@ class ConfigError(ValueError):
 
 # Settings that change what is computed, not just how often it is logged or where it runs.
 # A resumed run refuses to change these without an explicit override.
-BOOKKEEPING_FIELDS = frozenset({"out", "steps", "log_every", "sample_every", "checkpoint_every", "device"})
+BOOKKEEPING_FIELDS = frozenset({"out", "steps", "log_every", "sample_every", "checkpoint_every", "device",
+                                "eval_every", "tagger"})
 
 
 def field_types() -> dict[str, Any]:

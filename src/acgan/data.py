@@ -69,8 +69,10 @@ def default_cache_dir() -> Path:
     return Path(root)
 
 
-def resolve_vocab(spec: str, table: TagTable | None = None) -> Vocabulary | None:
-    """'default', 'auto' (None: learned from the rows) or a JSON file with hair and eyes lists."""
+def resolve_vocab(spec: str | Vocabulary) -> Vocabulary | None:
+    """A vocabulary, 'default', 'auto' (None: learned from the rows) or a JSON file with hair and eyes lists."""
+    if isinstance(spec, Vocabulary):
+        return spec
     if spec == "default":
         return DEFAULT_VOCAB
     if spec == "auto":
@@ -93,7 +95,7 @@ def learn_vocab(rows: list[TagRow]) -> Vocabulary:
     return Vocabulary(hair=tuple(sorted(hair)), eyes=tuple(sorted(eyes)))
 
 
-def load_folder(root: str | Path, resolution: int, vocab_spec: str = "default", skip_bad: bool = False,
+def load_folder(root: str | Path, resolution: int, vocab_spec: str | Vocabulary = "default", skip_bad: bool = False,
                 cache_dir: Path | None = None) -> FaceData:
     """Load a dataset folder at `resolution`, from the cache when it is valid."""
     root = Path(root)

@@ -129,6 +129,16 @@ def stratified_split(hair: np.ndarray, eyes: np.ndarray, fraction: float, seed: 
     return np.flatnonzero(~held_mask), np.flatnonzero(held_mask)
 
 
+def check_every_colour_present(data: FaceData) -> None:
+    """A colour with no faces cannot be learned; say which, instead of training a tagger that never says it."""
+    for attribute, names, labels in (("hair", data.vocab.hair, data.hair), ("eye", data.vocab.eyes, data.eyes)):
+        missing = [name for name, count in zip(names, np.bincount(labels, minlength=len(names)), strict=True)
+                   if count == 0]
+        if missing:
+            raise ValueError(f"{data.source}: no faces with {attribute} colour {', '.join(missing)}; the tagger "
+                             "cannot learn a colour it never sees (use --vocab auto, or a vocabulary without it)")
+
+
 def augment(images: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
     """Random horizontal flips and small shifts: they keep the colours, so the labels stay true."""
     batch, _, size, _ = images.shape
@@ -143,6 +153,7 @@ def augment(images: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
 def train_tagger(data: FaceData, epochs: int = 20, batch_size: int = 128, lr: float = 2e-3, width: int = 32,
                  held_out_fraction: float = 0.1, seed: int = 0, device: str = "cpu", progress: bool = True) -> Tagger:
     """Train on the data's training split and report accuracy on its held-out split."""
+    check_every_colour_present(data)
     train_idx, held_idx = stratified_split(data.hair, data.eyes, held_out_fraction, seed)
     torch.manual_seed(seed)
     rng = torch.Generator(device).manual_seed(seed)

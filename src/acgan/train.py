@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import signal
 import subprocess
 import time
@@ -39,9 +40,11 @@ from acgan.checkpoint import (
 )
 from acgan.config import ConfigError, TrainConfig, diff
 from acgan.data import FaceData, builtin_data, load_folder, to_unit_range
-from acgan.generate import pairs_grid
+from acgan.evaluate import EvalSettings, evaluate, real_reference, selection_score
+from acgan.generate import FaceGenerator, pairs_grid
 from acgan.losses import LossWeights, discriminator_loss, generator_loss
 from acgan.models import Discriminator, Generator, ModelConfig
+from acgan.tagger import load_tagger
 from acgan.vocab import Vocabulary
 
 KEEP_CHECKPOINTS = 3
@@ -195,6 +198,39 @@ def load_data(cfg: TrainConfig) -> FaceData:
     return load_folder(cfg.data, cfg.resolution, cfg.vocab, cfg.skip_bad)
 
 
+def load_run_data(meta: dict, data: Path | None = None) -> FaceData:
+    """Real faces to judge a checkpoint against: `data`, else the run's own dataset (for the built-in
+    faces, a fresh set drawn with another seed), at the run's resolution and in its vocabulary."""
+    cfg = TrainConfig.from_json(meta["config"])
+    vocab = Vocabulary.from_json(meta["vocab"])
+    if data is None and cfg.data is None:
+        return builtin_data(cfg.builtin_faces, cfg.resolution, seed=cfg.seed + 1)
+    return load_folder(data or cfg.data, cfg.resolution, vocab, skip_bad=True)
+
+
+class BestKeeper:
+    """The light evaluation during training: logs its numbers and says when a checkpoint is the best yet."""
+
+    def __init__(self, tagger_path: str, data: FaceData, run: Path, device: torch.device) -> None:
+        self.tagger = load_tagger(tagger_path, device=str(device))
+        self.settings = EvalSettings(per_pair=2, frechet_faces=min(500, len(data) // 2), seed=0)
+        self.reference = real_reference(self.tagger, data, self.settings)
+        self.data = data
+        best = checkpoint_dir(run) / "best.json"
+        self.best = json.loads(best.read_text()).get("score", -math.inf) if best.exists() else -math.inf
+
+    def __call__(self, state: TrainState, source: str) -> tuple[dict[str, float], bool]:
+        model = FaceGenerator(G=state.G, vocab=self.data.vocab, source=source, step=state.step)
+        result = evaluate(model, self.tagger, self.data, self.settings, self.reference)
+        score = selection_score(result)
+        numbers = {"eval_hair": result["tag_accuracy"]["hair"], "eval_eyes": result["tag_accuracy"]["eyes"],
+                   "eval_frechet_ratio": result["frechet"]["ratio"], "eval_diversity": result["diversity"]["ratio"],
+                   "eval_score": score}
+        improved = score > self.best
+        self.best = max(self.best, score)
+        return numbers, improved
+
+
 def model_config(cfg: TrainConfig, vocab: Vocabulary) -> ModelConfig:
     return ModelConfig(resolution=cfg.resolution, width=cfg.width, z_dim=cfg.z_dim, label_dim=cfg.label_dim,
                        n_hair=len(vocab.hair), n_eyes=len(vocab.eyes))
@@ -270,17 +306,20 @@ def train(cfg: TrainConfig, resume: str | None = None, overrides: dict | None = 
                   "acgan_version": code_version(), "torch_version": torch.__version__, "device": str(device),
                   "created": datetime.now().isoformat(timespec="seconds")}
         (run / "config.json").write_text(json.dumps(record, indent=2))
-    loop(state, DeviceData.from_faces(data, device), cfg, run, meta, data.vocab)
+    keeper = BestKeeper(cfg.tagger, data, run, device) if cfg.eval_every else None
+    loop(state, DeviceData.from_faces(data, device), cfg, run, meta, data.vocab, keeper)
     return run
 
 
-def loop(state: TrainState, data: DeviceData, cfg: TrainConfig, run: Path, meta: dict, vocab: Vocabulary) -> None:
+def loop(state: TrainState, data: DeviceData, cfg: TrainConfig, run: Path, meta: dict, vocab: Vocabulary,
+         keeper: BestKeeper | None = None) -> None:
     weights = LossWeights(cfg.validity_weight, cfg.class_weight, cfg.fake_label_weight)
     (run / "samples").mkdir(exist_ok=True)
 
-    def save() -> None:
+    def save(name: str | None = None, **extra_meta: float) -> None:
         tensors, extra = state_tensors(state)
-        save_checkpoint(checkpoint_dir(run), state.step, tensors, {**meta, **extra, "generator_weights": "G"})
+        save_checkpoint(checkpoint_dir(run), state.step, tensors,
+                        {**meta, **extra, **extra_meta, "generator_weights": "G"}, name=name)
         prune(checkpoint_dir(run), KEEP_CHECKPOINTS)
 
     def sample() -> Path:
@@ -308,6 +347,11 @@ def loop(state: TrainState, data: DeviceData, cfg: TrainConfig, run: Path, meta:
                 sample()
             if state.step % cfg.checkpoint_every == 0:
                 save()
+            if keeper is not None and state.step % cfg.eval_every == 0:
+                numbers, improved = keeper(state, str(run))
+                log.log(state.step, **numbers)
+                if improved:
+                    save("best", score=numbers["eval_score"])
     save()
     final = sample()
     (run / "samples" / "latest.png").write_bytes(final.read_bytes())

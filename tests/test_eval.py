@@ -1,0 +1,108 @@
+"""The tagger and the evaluation: they learn, they write their files, and they can fail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+from acgan.cli import app
+from acgan.config import TrainConfig
+from acgan.data import FaceData, builtin_data, to_unit_range
+from acgan.evaluate import EvalSettings, EvaluationError, evaluate
+from acgan.generate import FaceGenerator
+from acgan.models import Generator, ModelConfig
+from acgan.tagger import Tagger, load_tagger, save_tagger, train_tagger
+from acgan.train import train
+from acgan.vocab import DEFAULT_VOCAB, Vocabulary
+
+runner = CliRunner()
+
+
+def test_tagger_learns_the_builtin_faces(builtin_tagger: Tagger) -> None:
+    held = builtin_tagger.held_out
+    assert held["hair"] > 0.95 and held["eyes"] > 0.9
+    assert held["held_out_faces"] > 300 and held["train_faces"] + held["held_out_faces"] == 4000
+    assert set(held["hair_per_colour"]) == set(DEFAULT_VOCAB.hair)
+
+
+def test_tagger_round_trips_through_safetensors(builtin_tagger: Tagger, tmp_path: Path) -> None:
+    save_tagger(builtin_tagger, tmp_path / "tagger")
+    assert sorted(p.name for p in (tmp_path / "tagger").iterdir()) == ["tagger.json", "tagger.safetensors"]
+    copy = load_tagger(tmp_path / "tagger")
+    faces = builtin_data(40, 32, seed=5)
+    images = to_unit_range(torch.from_numpy(faces.images))
+    for a, b in zip(builtin_tagger.run(images), copy.run(images), strict=True):
+        assert np.array_equal(a, b)
+    assert copy.held_out == builtin_tagger.held_out
+
+
+def test_an_untrained_generator_scores_near_chance(builtin_tagger: Tagger) -> None:
+    real = builtin_data(600, 32, seed=2)
+    untrained = FaceGenerator(G=Generator(ModelConfig(resolution=32, width=8)), vocab=DEFAULT_VOCAB,
+                              source="untrained", step=0)
+    result = evaluate(untrained, builtin_tagger, real, EvalSettings(per_pair=2, frechet_faces=200))
+    assert result["tag_accuracy"]["hair"] < 0.25 and result["tag_accuracy"]["eyes"] < 0.25
+    assert result["frechet"]["ratio"] > 5  # noise is far from faces
+    assert result["frechet"]["real_floor"] > 0
+
+
+def test_a_tagger_with_other_colours_is_refused(builtin_tagger: Tagger) -> None:
+    real = builtin_data(100, 32, seed=2)
+    other = Vocabulary(hair=("silver", "gold"), eyes=("violet", "red"))
+    model = FaceGenerator(G=Generator(ModelConfig(resolution=32, width=8, n_hair=2, n_eyes=2)), vocab=other,
+                          source="other", step=0)
+    with pytest.raises(EvaluationError, match="the tagger knows other colours than the run"):
+        evaluate(model, builtin_tagger, real)
+
+
+def test_a_colour_without_faces_is_a_clear_tagger_error() -> None:
+    faces = builtin_data(200, 32, seed=3)
+    keep = faces.hair != DEFAULT_VOCAB.hair_index("gray")
+    thin = FaceData(faces.images[keep], faces.hair[keep], faces.eyes[keep], DEFAULT_VOCAB, "thin set")
+    with pytest.raises(ValueError, match="no faces with hair colour gray"):
+        train_tagger(thin, epochs=1, progress=False)
+
+
+def test_eval_command_writes_the_report(builtin_tagger: Tagger, tmp_path: Path) -> None:
+    save_tagger(builtin_tagger, tmp_path / "tagger")
+    run = train(TrainConfig(resolution=32, width=8, steps=20, builtin_faces=600, batch_size=16, log_every=5,
+                            sample_every=1000, checkpoint_every=1000, out=str(tmp_path / "run")))
+    result = runner.invoke(app, ["eval", str(run), "--tagger", str(tmp_path / "tagger"), "--per-pair", "2",
+                                 "--frechet-faces", "150"])
+    assert result.exit_code == 0, result.output
+    folder = run / "eval" / "step-00000020"
+    report = json.loads((folder / "report.json").read_text())
+    assert report["step"] == 20 and report["settings"]["generated_faces"] == 264
+    for key in ("hair", "eyes", "both"):
+        assert 0 <= report["tag_accuracy"][key] <= 1
+    assert report["frechet"]["generated_vs_real"] > report["frechet"]["real_floor"] > 0
+    assert report["diversity"]["ratio"] > 0 and report["diversity"]["pairs"] > 100
+    assert report["inception_fid"] is None and "Inception FID" in report["inception_fid_note"]
+    assert np.array(report["confusion"]["hair"]).sum() == 264
+    assert "hair read back" in (folder / "report.md").read_text()
+    for name in ("confusion_hair.png", "confusion_eyes.png", "per_colour.png", "losses.png"):
+        assert Image.open(folder / name).width > 200
+
+
+def test_eval_without_a_checkpoint_or_tagger_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    result = runner.invoke(app, ["eval", str(tmp_path / "run"), "--tagger", str(tmp_path / "tagger")])
+    assert result.exit_code == 2 and "no checkpoints" in result.output
+
+
+def test_training_with_eval_keeps_a_best_checkpoint(builtin_tagger: Tagger, tmp_path: Path) -> None:
+    save_tagger(builtin_tagger, tmp_path / "tagger")
+    run = train(TrainConfig(resolution=32, width=8, steps=20, builtin_faces=600, batch_size=16, log_every=5,
+                            sample_every=1000, checkpoint_every=1000, eval_every=10, tagger=str(tmp_path / "tagger"),
+                            out=str(tmp_path / "run")))
+    lines = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    evals = [line for line in lines if "eval_score" in line]
+    assert [line["step"] for line in evals] == [10, 20]
+    best = json.loads((run / "checkpoints" / "best.json").read_text())
+    assert best["score"] == pytest.approx(max(line["eval_score"] for line in evals), abs=1e-4)

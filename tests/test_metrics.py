@@ -1,0 +1,69 @@
+"""Metrics on cases with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from acgan.metrics import (
+    balanced_labels,
+    confusion_matrix,
+    diversity,
+    diversity_ratio,
+    frechet_distance,
+    mean_pairwise_distance,
+    tag_accuracy,
+)
+from acgan.vocab import DEFAULT_VOCAB
+
+
+def test_frechet_distance_of_two_gaussians_matches_the_formula() -> None:
+    rng = np.random.default_rng(0)
+    mu_a, mu_b = np.array([0.0, 1.0, -2.0]), np.array([1.0, 1.0, 0.0])
+    sd_a, sd_b = np.array([1.0, 2.0, 0.5]), np.array([2.0, 1.0, 0.5])
+    a = mu_a + sd_a * rng.standard_normal((200_000, 3))
+    b = mu_b + sd_b * rng.standard_normal((200_000, 3))
+    # For diagonal covariances: |mu_a - mu_b|^2 + sum (sd_a - sd_b)^2 = 5 + 2 = 7.
+    assert frechet_distance(a, b) == pytest.approx(7.0, rel=0.02)
+
+
+def test_frechet_distance_with_correlated_covariances() -> None:
+    rng = np.random.default_rng(1)
+    cov_a = np.array([[2.0, 0.8], [0.8, 1.0]])
+    cov_b = np.array([[1.0, -0.3], [-0.3, 0.5]])
+    a = rng.multivariate_normal([0, 0], cov_a, 300_000)
+    b = rng.multivariate_normal([0, 0], cov_b, 300_000)
+    # tr(A + B - 2 (A B)^(1/2)), computed from the eigenvalues of A B (real and positive).
+    expected = np.trace(cov_a + cov_b) - 2 * np.sqrt(np.linalg.eigvals(cov_a @ cov_b).real).sum()
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=0.03)
+
+
+def test_frechet_distance_of_a_set_with_itself_is_zero_and_it_grows_with_a_shift() -> None:
+    x = np.random.default_rng(2).standard_normal((500, 16))
+    assert abs(frechet_distance(x, x)) < 1e-8
+    assert frechet_distance(x, x + 1.0) == pytest.approx(16.0, rel=1e-6)
+    with pytest.raises(ValueError, match="at least two samples"):
+        frechet_distance(x[:1], x)
+
+
+def test_tag_accuracy_and_confusion() -> None:
+    hair, eyes = balanced_labels(12, 11, per_pair=2)
+    assert len(hair) == 264 and np.bincount(hair).tolist() == [22] * 12 and np.bincount(eyes).tolist() == [24] * 11
+    hair_pred = hair.copy()
+    hair_pred[hair == 3] = 4  # every gray read as green
+    result = tag_accuracy(hair_pred, eyes, hair, eyes, DEFAULT_VOCAB)
+    assert result["hair"] == pytest.approx(11 / 12) and result["eyes"] == 1.0
+    assert result["hair_per_colour"]["gray"] == 0.0 and result["hair_per_colour"]["green"] == 1.0
+    matrix = confusion_matrix(hair, hair_pred, 12)
+    assert matrix[3, 4] == 22 and matrix[3, 3] == 0 and matrix.sum() == 264
+
+
+def test_diversity_sees_collapse() -> None:
+    rng = np.random.default_rng(3)
+    hair, eyes = balanced_labels(3, 2, per_pair=10)
+    varied = rng.standard_normal((len(hair), 8))
+    collapsed = np.repeat(rng.standard_normal((6, 8)), 10, axis=0) + 1e-3 * rng.standard_normal((len(hair), 8))
+    real = diversity(varied, hair, eyes)
+    assert diversity_ratio(diversity(varied, hair, eyes), real) == pytest.approx(1.0)
+    assert diversity_ratio(diversity(collapsed, hair, eyes), real) < 0.01
+    assert mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
