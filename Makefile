@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The browser test drives Debian's chromium (Playwright's own browser download does not work offline).
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup demo test lint
 
@@ -11,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install torch==2.13.0
-	$(PY) -m pip install -e '.[dev,eval]'
+	$(PY) -m pip install -e '.[dev,eval,serve,export]'
 	@touch $(STAMP)
 
 # The demo always trains afresh into runs/demo, the run the README's examples use.
@@ -19,8 +21,15 @@ demo: setup
 	rm -rf runs/demo
 	$(VENV)/bin/acgan train --out runs/demo
 
-test: setup
+test: setup $(CHROMIUM)
 	$(PY) -m pytest -q
+
+# Installed when missing and possible (root with apt-get, as in CI); otherwise the browser test skips.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| echo "could not install chromium: the browser test will be skipped"; \
+	else echo "chromium missing: the browser test will be skipped (apt-get install chromium)"; fi
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -17,9 +17,10 @@ import torch
 from acgan.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
 from acgan.config import ConfigError, TrainConfig
 from acgan.data import FaceData
+from acgan.engine import Placement
 from acgan.losses import LossWeights
 from acgan.models import ModelConfig
-from acgan.train import DeviceData, build_state, restore_state, state_tensors, train, train_step
+from acgan.train import DeviceData, build_runner, build_state, restore_state, state_tensors, train, train_step
 from acgan.vocab import DEFAULT_VOCAB
 
 TINY = dict(resolution=32, width=8, batch_size=8, log_every=2, sample_every=1000, checkpoint_every=3)
@@ -31,37 +32,45 @@ def random_faces(n: int = 32, size: int = 32) -> FaceData:
                     hair=rng.integers(0, 12, n), eyes=rng.integers(0, 11, n), vocab=DEFAULT_VOCAB, source="random")
 
 
+CPU = Placement(torch.device("cpu"))
+
+
+def cpu_state(cfg: TrainConfig, seed_cfg: TrainConfig | None = None):
+    state = build_state(seed_cfg or cfg, ModelConfig(resolution=32, width=8), CPU)
+    return state, build_runner(state, cfg, CPU, "fp32")
+
+
 def test_one_step_changes_both_networks() -> None:
     cfg = TrainConfig(**TINY).resolved()
-    state = build_state(cfg, ModelConfig(resolution=32, width=8), torch.device("cpu"))
+    state, runner = cpu_state(cfg)
     before_g = [p.detach().clone() for p in state.G.parameters()]
     before_d = [p.detach().clone() for p in state.D.parameters()]
-    stats = train_step(state, DeviceData.from_faces(random_faces(), torch.device("cpu")), cfg, LossWeights())
+    stats = train_step(state, runner, DeviceData.from_faces(random_faces(), CPU.device), cfg, LossWeights())
     assert state.step == 1
     assert all(not torch.equal(a, b) for a, b in zip(before_g, state.G.parameters(), strict=True))
     assert all(not torch.equal(a, b) for a, b in zip(before_d, state.D.parameters(), strict=True))
-    assert set(stats) == {"d_loss", "g_loss", "d_real_hair_acc", "d_real_eye_acc"}
+    assert set(stats) == {"d_loss", "g_loss", "d_real_hair_acc", "d_real_eye_acc", "skipped_d", "skipped_g"}
     assert all(torch.isfinite(v) for v in stats.values())
+    assert float(stats["skipped_d"]) == 0 and float(stats["skipped_g"]) == 0
 
 
 def test_checkpoint_round_trip_restores_everything(tmp_path: Path) -> None:
     from acgan.checkpoint import save_checkpoint
 
     cfg = TrainConfig(**TINY).resolved()
-    model_cfg = ModelConfig(resolution=32, width=8)
-    data = DeviceData.from_faces(random_faces(), torch.device("cpu"))
-    state = build_state(cfg, model_cfg, torch.device("cpu"))
+    data = DeviceData.from_faces(random_faces(), CPU.device)
+    state, runner = cpu_state(cfg)
     for _ in range(2):
-        train_step(state, data, cfg, LossWeights())
-    tensors, meta = state_tensors(state)
+        train_step(state, runner, data, cfg, LossWeights())
+    tensors, meta = state_tensors(state, CPU)
     path = save_checkpoint(tmp_path, state.step, tensors, meta)
-    copy = build_state(TrainConfig(**TINY, seed=99).resolved(), model_cfg, torch.device("cpu"))
-    restore_state(copy, load_checkpoint(path))
+    copy, copy_runner = cpu_state(cfg, TrainConfig(**TINY, seed=99).resolved())
+    restore_state(copy, load_checkpoint(path), CPU)
     assert copy.step == 2
     # Both now take the same next step, bit for bit.
-    train_step(state, data, cfg, LossWeights())
-    train_step(copy, data, cfg, LossWeights())
-    a, b = state_tensors(state)[0], state_tensors(copy)[0]
+    train_step(state, runner, data, cfg, LossWeights())
+    train_step(copy, copy_runner, data, cfg, LossWeights())
+    a, b = state_tensors(state, CPU)[0], state_tensors(copy, CPU)[0]
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
 

@@ -41,14 +41,14 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def train_command(config: Path | None, resume: str | None, override: list[str], **options: Any) -> None:
-    from acgan.train import train
+    from acgan.train import DivergenceError, train
 
     try:
         given = {k: v for k, v in options.items() if v is not None}
         settings = {**(load_config_file(config) if config else {}), **given}
         cfg = TrainConfig(**settings)
         train(cfg, resume=resume, overrides=parse_overrides(override), given=settings)
-    except USER_ERRORS as err:
+    except (*USER_ERRORS, DivergenceError) as err:
         fail(err)
 
 
@@ -144,8 +144,8 @@ def tagger_train(
 ) -> None:
     """Train the tagger on real faces and report its accuracy on a held-out split it never trains on."""
     from acgan.data import builtin_data, load_folder
+    from acgan.engine import pick_device
     from acgan.tagger import format_report, save_tagger, train_tagger
-    from acgan.train import pick_device
 
     try:
         faces = (load_folder(data, resolution, vocab) if data is not None
@@ -172,17 +172,17 @@ def eval_command(
     checkpoint: Annotated[str | None, typer.Option(help="Checkpoint name in the run (default: newest).")] = None,
 ) -> None:
     """Measure tag accuracy, distance to real faces and diversity; write report.json, report.md, pictures."""
+    from acgan.data import run_data
     from acgan.evaluate import EvalSettings, evaluate, inception_fid
     from acgan.generate import generator_from_checkpoint
     from acgan.report import write_report
     from acgan.tagger import load_tagger
-    from acgan.train import load_run_data
 
     try:
         source = resolve(run, checkpoint)
         model = generator_from_checkpoint(source)
         judge = load_tagger(tagger)
-        faces = load_run_data(source.meta, data)
+        faces = run_data(source.meta, data)
         settings = EvalSettings(per_pair=per_pair, frechet_faces=frechet_faces, seed=seed)
         report = {"run": str(run), "checkpoint": source.path.stem, **evaluate(model, judge, faces, settings)}
         report["tagger"]["path"] = str(tagger)
@@ -192,6 +192,97 @@ def eval_command(
         write_report(report, folder, log if log.exists() else None)
         print((folder / "report.md").read_text())
         print(f"wrote {folder}/")
+    except USER_ERRORS as err:
+        fail(err)
+
+
+@app.command()
+def serve(
+    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    checkpoint: Annotated[str | None, typer.Option(help="Checkpoint name in the run (default: newest).")] = None,
+    backend: Annotated[str, typer.Option(help="'torch', 'onnx' (RUN/generator.onnx) or 'auto' (onnx when it is "
+                                              "there and current).")] = "auto",
+) -> None:
+    """Serve the web page and its JSON API (docs at /docs) for a run, until Ctrl-C."""
+    try:
+        from acgan.serve import serve as serve_run
+    except ImportError as err:
+        fail(ValueError(f"the server needs the 'serve' extra (pip install 'acgan[serve]'): {err}"))
+    try:
+        if backend not in ("auto", "torch", "onnx"):
+            raise ValueError(f"--backend must be auto, torch or onnx, got {backend!r}")
+        serve_run(run, host, port, checkpoint, backend)
+    except USER_ERRORS as err:
+        fail(err)
+
+
+@app.command()
+def interpolate(
+    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
+    from_seed: Annotated[int, typer.Option(help="Seed of the first face.")] = 1,
+    to_seed: Annotated[int, typer.Option(help="Seed of the last face.")] = 2,
+    from_hair: Annotated[str | None, typer.Option(help="Hair colour of the first face [default: blonde].")] = None,
+    from_eyes: Annotated[str | None, typer.Option(help="Eye colour of the first face [default: blue].")] = None,
+    to_hair: Annotated[str | None, typer.Option(help="Hair colour of the last face [default: --from-hair].")] = None,
+    to_eyes: Annotated[str | None, typer.Option(help="Eye colour of the last face [default: --from-eyes].")] = None,
+    steps: Annotated[int, typer.Option(help="Frames, both ends included (2..256).")] = 8,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Animated GIF (there and back), or a PNG strip if it "
+                                                          "ends in .png.")] = Path("morph.gif"),
+    scale: Annotated[int | None, typer.Option(help="Pixel size in the output [default: about 128 px a face].")]
+    = None,
+    checkpoint: Annotated[str | None, typer.Option(help="Checkpoint name in the run (default: newest).")] = None,
+) -> None:
+    """Morph one face into another: a strip of frames or an animated GIF, as the web page's Morph draws it."""
+    import json
+
+    from acgan.generate import default_pair, load, morph_record, resolve_colours
+    from acgan.grid import morph_gif, morph_scale, morph_strip, png_bytes
+
+    try:
+        if scale is not None and not 1 <= scale <= 64:
+            raise ValueError(f"--scale must be between 1 and 64, got {scale}")
+        model = load(run, checkpoint)
+        hair, eyes = default_pair(model.vocab)
+        start = (from_seed, *resolve_colours(model.vocab, from_seed, from_hair or hair, from_eyes or eyes))
+        end = (to_seed, *resolve_colours(model.vocab, to_seed, to_hair or from_hair or hair,
+                                         to_eyes or from_eyes or eyes))
+        frames = model.morph(start, end, steps)
+        size = morph_scale(model.resolution, scale)
+        record = morph_record(model.source, model.step, start, end, steps)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".png":
+            out.write_bytes(png_bytes(morph_strip(frames, size), record))
+        else:
+            out.write_bytes(morph_gif(frames, size, comment=json.dumps(record)))
+        print(f"wrote {out} ({steps} frames: seed {start[0]} {start[1]} hair {start[2]} eyes -> "
+              f"seed {end[0]} {end[1]} hair {end[2]} eyes)")
+    except USER_ERRORS as err:
+        fail(err)
+
+
+@app.command("export")
+def export_command(
+    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="ONNX file (default: RUN/generator.onnx).")] = None,
+    checkpoint: Annotated[str | None, typer.Option(help="Checkpoint name in the run (default: newest).")] = None,
+) -> None:
+    """Export the generator to ONNX (dynamic batch; noise and colour weights as inputs) and check it."""
+    from acgan.generate import load
+
+    try:
+        from acgan.export import export_onnx, load_onnx
+    except ImportError as err:
+        fail(ValueError(f"export needs the 'export' extra (pip install 'acgan[export]'): {err}"))
+    try:
+        model = load(run, checkpoint)
+        target = out or (run if run.is_dir() else Path(".")) / "generator.onnx"
+        export_onnx(model, target)
+        exported = load_onnx(target)
+        names = (model.vocab.hair[0], model.vocab.eyes[0])
+        gap = (model.generate_tensor(*names, n=16) - exported.generate_tensor(*names, n=16)).abs().max()
+        print(f"wrote {target} (step {model.step}); onnxruntime vs PyTorch on 16 faces: max difference {gap:.1e}")
     except USER_ERRORS as err:
         fail(err)
 

@@ -54,6 +54,9 @@ class TrainConfig:
     sample_every: int = _opt(500, "Steps between sample grids.")
     checkpoint_every: int = _opt(500, "Steps between checkpoints.")
     device: str = _opt("auto", "Device: 'auto' (cuda when available), 'cpu', 'cuda', 'cuda:1', ...")
+    precision: str = _opt("auto", "fp32, bf16 or fp16 ('auto': bf16 on CUDA, fp32 on the CPU); losses stay fp32.")
+    compile: str = _opt("auto", "torch.compile: 'on', 'off' or 'auto' (on for CUDA); failures fall back to eager.")
+    max_bad_steps: int = _opt(20, "Stop after this many steps in a row with non-finite losses or gradients.")
     eval_every: int = _opt(0, "Steps between light evaluations that keep a 'best' checkpoint "
                                   "(needs --tagger); 0: none.")
     tagger: str | None = _opt(None, "Tagger folder for --eval-every (from `acgan tagger train`).")
@@ -78,8 +81,12 @@ class TrainConfig:
             problems.append("eval_every needs a tagger (--tagger DIR, from `acgan tagger train`)")
         if self.eval_every < 0:
             problems.append(f"eval_every must not be negative, got {self.eval_every}")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            problems.append(f"precision must be auto, fp32, bf16 or fp16, got {self.precision!r}")
+        if self.compile not in ("auto", "on", "off"):
+            problems.append(f"compile must be auto, on or off, got {self.compile!r}")
         for name in ("width", "z_dim", "label_dim", "steps", "batch_size", "builtin_faces",
-                     "log_every", "sample_every", "checkpoint_every"):
+                     "log_every", "sample_every", "checkpoint_every", "max_bad_steps"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 problems.append(f"{name} must be at least 1, got {value}")
@@ -113,7 +120,7 @@ class ConfigError(ValueError):
 # Settings that change what is computed, not just how often it is logged or where it runs.
 # A resumed run refuses to change these without an explicit override.
 BOOKKEEPING_FIELDS = frozenset({"out", "steps", "log_every", "sample_every", "checkpoint_every", "device",
-                                "eval_every", "tagger"})
+                                "eval_every", "tagger", "compile", "max_bad_steps"})
 
 
 def field_types() -> dict[str, Any]:

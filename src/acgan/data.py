@@ -272,3 +272,12 @@ def builtin_data(count: int, resolution: int, seed: int = 0, cache_dir: Path | N
         images, hair, eyes = procedural.procedural_dataset(count, size=resolution, seed=seed)
         write_cache(cache, images, hair, eyes, [])
     return FaceData(images=images, hair=hair, eyes=eyes, vocab=DEFAULT_VOCAB, source="built-in procedural faces")
+
+
+def run_data(meta: dict, data: str | Path | None = None) -> FaceData:
+    """Real faces to judge a checkpoint against: `data`, else the run's own dataset (for the built-in
+    faces, a fresh set drawn with the next seed), at the run's resolution and in its vocabulary."""
+    settings, vocab = meta["config"], Vocabulary.from_json(meta["vocab"])
+    if data is None and settings["data"] is None:
+        return builtin_data(settings["builtin_faces"], settings["resolution"], seed=settings["seed"] + 1)
+    return load_folder(data or settings["data"], settings["resolution"], vocab, skip_bad=True)

@@ -172,3 +172,22 @@ class UInt8Images(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> torch.Tensor:
         return self.images[index]
+
+
+class BestKeeper:
+    """The light evaluation during training: its numbers for the log, and whether this is the best yet."""
+
+    def __init__(self, tagger: Tagger, data: FaceData, best: float = -math.inf) -> None:
+        self.tagger, self.data, self.best = tagger, data, best
+        self.settings = EvalSettings(per_pair=2, frechet_faces=min(500, len(data) // 2), seed=0)
+        self.reference = real_reference(tagger, data, self.settings)
+
+    def __call__(self, model: FaceGenerator) -> tuple[dict[str, float], bool]:
+        result = evaluate(model, self.tagger, self.data, self.settings, self.reference)
+        score = selection_score(result)
+        numbers = {"eval_hair": result["tag_accuracy"]["hair"], "eval_eyes": result["tag_accuracy"]["eyes"],
+                   "eval_frechet_ratio": result["frechet"]["ratio"], "eval_diversity": result["diversity"]["ratio"],
+                   "eval_score": score}
+        improved = score > self.best
+        self.best = max(self.best, score)
+        return numbers, improved

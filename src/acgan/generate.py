@@ -8,21 +8,23 @@ tool asked for it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 
 from acgan.checkpoint import Checkpoint, load_module, resolve
-from acgan.grid import image_grid, to_pil
+from acgan.grid import image_grid, png_bytes, to_pil
 from acgan.models import Generator, ModelConfig
 from acgan.vocab import Vocabulary
 
 MAX_SEED = 2**63 - 1
+RANDOM = "random"  # a colour chosen from the face's own seed
+
+Face = tuple[int, str, str]  # (seed, hair, eyes) with canonical colour names
 
 
 def noise_for_seeds(seeds: Sequence[int], z_dim: int) -> torch.Tensor:
@@ -44,20 +46,41 @@ def labels_for(names: str | Sequence[str], n: int, index: callable) -> torch.Ten
     return torch.tensor([index(name) for name in names], dtype=torch.long)
 
 
+def draw(G: Generator, seeds: Sequence[int], hair: torch.Tensor, eyes: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """Faces for the given seeds and labels (indices, or per-colour weights), float (B, 3, H, W) in [-1, 1]."""
+    return synthesize(G, noise_for_seeds(seeds, G.cfg.z_dim), hair, eyes, batch)
+
+
 @torch.no_grad()
-def draw(G: Generator, seeds: Sequence[int], hair: torch.Tensor, eyes: torch.Tensor,
-         batch: int = 256) -> torch.Tensor:
-    """Faces for the given seeds and label indices, float (B, 3, H, W) in [-1, 1] on the CPU."""
+def synthesize(G: Generator, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor,
+               batch: int = 256) -> torch.Tensor:
+    """G in eval mode over (z, hair, eyes) in batches, returning float images on the CPU.
+
+    G is a Generator module, or anything with the same call and `cfg` (the ONNX runner in export.py)."""
+    if not isinstance(G, torch.nn.Module):
+        return torch.cat([G(z[i:i + batch], hair[i:i + batch], eyes[i:i + batch]) for i in range(0, len(z), batch)])
     device = next(G.parameters()).device
     was_training = G.training
     G.eval()
     try:
-        z = noise_for_seeds(seeds, G.cfg.z_dim)
         out = [G(z[i:i + batch].to(device), hair[i:i + batch].to(device), eyes[i:i + batch].to(device)).float().cpu()
-               for i in range(0, len(seeds), batch)]
+               for i in range(0, len(z), batch)]
     finally:
         G.train(was_training)
     return torch.cat(out)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation of two noise vectors for each t in [0, 1]: Gaussian noise lives near a
+    sphere, and a straight line between two points on it passes through unlikely, washed-out codes."""
+    cos = torch.dot(a, b) / (a.norm() * b.norm())
+    angle = torch.arccos(cos.clamp(-1.0, 1.0))
+    if angle < 1e-6:
+        path = a + t[:, None] * (b - a)
+    else:
+        path = (torch.sin((1 - t) * angle)[:, None] * a + torch.sin(t * angle)[:, None] * b) / torch.sin(angle)
+    path[t == 0], path[t == 1] = a, b  # exact ends, not ends up to rounding
+    return path
 
 
 def pairs_grid(G: Generator, vocab: Vocabulary, seed: int) -> Image.Image:
@@ -88,6 +111,10 @@ class FaceGenerator:
     def resolution(self) -> int:
         return self.G.cfg.resolution
 
+    @property
+    def backend(self) -> str:
+        return "torch" if isinstance(self.G, torch.nn.Module) else "onnx"
+
     def generate(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int = 1,
                  seed: int = 0) -> list[Image.Image]:
         """n faces with the given colours (one name for all, or one per face); face k uses seed + k."""
@@ -104,13 +131,58 @@ class FaceGenerator:
     def all_pairs(self, seed: int = 0) -> Image.Image:
         return pairs_grid(self.G, self.vocab, seed)
 
+    def morph(self, start: tuple[int, str, str], end: tuple[int, str, str], steps: int = 8) -> list[Image.Image]:
+        """Faces on the way from (seed, hair, eyes) `start` to `end`: noise along a great circle, colours
+        blended; the first and last frames are exactly the two faces `generate` draws for them."""
+        if not 2 <= steps <= 256:
+            raise ValueError(f"steps must be between 2 and 256, got {steps}")
+        t = torch.linspace(0, 1, steps)
+        z = noise_for_seeds([start[0], end[0]], self.G.cfg.z_dim)
+        hair = blend(self.vocab.hair_index(start[1]), self.vocab.hair_index(end[1]), len(self.vocab.hair), t)
+        eyes = blend(self.vocab.eye_index(start[2]), self.vocab.eye_index(end[2]), len(self.vocab.eyes), t)
+        return to_pil(synthesize(self.G, slerp(z[0], z[1], t), hair, eyes))
+
+
+def blend(a: int, b: int, n: int, t: torch.Tensor) -> torch.Tensor:
+    """Per-colour weights (len(t), n) going from one-hot a to one-hot b."""
+    weights = torch.zeros(len(t), n)
+    weights[:, a] += 1 - t
+    weights[:, b] += t
+    return weights
+
+
+def face_record(source: str, step: int, seed: int, hair: str, eyes: str) -> dict:
+    """What made a face (run, step, seed, colours): the metadata every written face carries."""
+    return {"source": source, "step": step, "seed": seed, "hair": hair, "eyes": eyes}
+
+
+def morph_record(source: str, step: int, start: Face, end: Face, steps: int) -> dict:
+    """What it takes to draw a morph again (PNG text chunk, GIF comment)."""
+    keys = ("seed", "hair", "eyes")
+    return {"source": source, "step": step, "from": dict(zip(keys, start, strict=True)),
+            "to": dict(zip(keys, end, strict=True)), "steps": steps}
+
+
+def resolve_colours(vocab: Vocabulary, seed: int, hair: str, eyes: str) -> tuple[str, str]:
+    """Canonical colour names for one face; "random" is drawn from the face's seed, so it is reproducible.
+
+    Hair then eyes are always drawn from a numpy generator seeded with the face's seed, so a random eye
+    colour does not depend on whether the hair colour was random too. Raises UnknownColourError."""
+    rng = np.random.default_rng(seed)
+    hair_pick, eyes_pick = int(rng.integers(len(vocab.hair))), int(rng.integers(len(vocab.eyes)))
+    hair_index = hair_pick if hair.strip().lower() == RANDOM else vocab.hair_index(hair)
+    eyes_index = eyes_pick if eyes.strip().lower() == RANDOM else vocab.eye_index(eyes)
+    return vocab.hair[hair_index], vocab.eyes[eyes_index]
+
+
+def default_pair(vocab: Vocabulary) -> tuple[str, str]:
+    """The colours a morph uses when none are given: blonde hair and blue eyes, or the vocabulary's first."""
+    return ("blonde" if "blonde" in vocab.hair else vocab.hair[0], "blue" if "blue" in vocab.eyes else vocab.eyes[0])
+
 
 def save_png(image: Image.Image, path: Path, model: FaceGenerator, seed: int, hair: str, eyes: str) -> None:
     """Write a face as PNG carrying what made it (run, step, seed, colours), so it can be drawn again."""
-    info = PngInfo()
-    record = {"source": model.source, "step": model.step, "seed": seed, "hair": hair, "eyes": eyes}
-    info.add_text("acgan", json.dumps(record))
-    image.save(path, pnginfo=info)
+    path.write_bytes(png_bytes(image, face_record(model.source, model.step, seed, hair, eyes)))
 
 
 def generator_from_checkpoint(checkpoint: Checkpoint, device: str | torch.device = "cpu") -> FaceGenerator:

@@ -1,11 +1,18 @@
-"""Turning image tensors into pictures a person looks at: PIL images and labelled grids."""
+"""Turning image tensors into pictures a person looks at: PIL images, labelled grids, PNG bytes, morph GIFs."""
 
 from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
 
+MORPH_SIZE = 128  # GIFs and strips are scaled up (nearest neighbour) to about this many pixels a face
 LABEL_COLOUR = (40, 40, 40)
 BACKGROUND = (255, 255, 255)
 
@@ -45,3 +52,33 @@ def image_grid(images: list[Image.Image], columns: int, row_labels: list[str] | 
 
 def _label_extent(labels: list[str], font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> int:
     return int(max(font.getlength(label) for label in labels))
+
+
+def png_bytes(image: Image.Image, record: dict[str, Any]) -> bytes:
+    """The image as PNG bytes carrying `record` as JSON in an "acgan" text chunk: what made it."""
+    info = PngInfo()
+    info.add_text("acgan", json.dumps(record))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def morph_scale(resolution: int, scale: int | None) -> int:
+    return scale if scale else max(1, MORPH_SIZE // resolution)
+
+
+def morph_gif(frames: Sequence[Image.Image], scale: int = 1, duration: int = 120, hold: int = 700,
+              comment: str = "") -> bytes:
+    """An endlessly looping GIF that goes from the first frame to the last and back, holding at both ends."""
+    big = [f.resize((f.width * scale, f.height * scale), Image.Resampling.NEAREST) for f in frames]
+    sequence = big + big[-2:0:-1]
+    durations = [hold if i in (0, len(big) - 1) else duration for i in range(len(sequence))]
+    buffer = io.BytesIO()
+    sequence[0].save(buffer, format="GIF", save_all=True, append_images=sequence[1:], duration=durations, loop=0,
+                     disposal=1, comment=comment)
+    return buffer.getvalue()
+
+
+def morph_strip(frames: Sequence[Image.Image], scale: int = 1) -> Image.Image:
+    """The frames side by side, left to right, on the same white grid `acgan generate` draws."""
+    return image_grid(list(frames), len(frames), cell=frames[0].width * scale)

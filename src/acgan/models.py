@@ -81,7 +81,7 @@ class Generator(nn.Module):
         init_weights(self)
 
     def forward(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
-        code = torch.cat([z, self.hair_embedding(hair), self.eye_embedding(eyes)], dim=1)
+        code = torch.cat([z, embed(self.hair_embedding, hair), embed(self.eye_embedding, eyes)], dim=1)
         return self.net(code[:, :, None, None])
 
 
@@ -106,6 +106,17 @@ class Discriminator(nn.Module):
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         h = self.features(images)
         return self.validity(h).squeeze(1), self.hair(h), self.eyes(h)
+
+
+def embed(table: nn.Embedding, labels: torch.Tensor) -> torch.Tensor:
+    """Label indices (B,) -> embeddings; or label weights (B, n) -> the weighted mix of embeddings.
+
+    The weighted form lets a morph blend two colours smoothly; one-hot weights give exactly the
+    embedding of that colour.
+    """
+    if labels.is_floating_point():
+        return labels.to(table.weight.dtype) @ table.weight
+    return table(labels)
 
 
 def init_weights(module: nn.Module) -> None:

@@ -1,0 +1,76 @@
+"""ONNX export: onnxruntime draws what PyTorch draws (fp32, within 1e-4), for any batch size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from acgan.cli import app
+from acgan.config import TrainConfig
+from acgan.export import OnnxRunner, export_onnx, load_onnx, one_hot
+from acgan.generate import load, noise_for_seeds
+from acgan.train import train
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("export") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ACGAN_CACHE", str(out.parent / "cache"))
+        return train(TrainConfig(resolution=32, width=8, steps=6, builtin_faces=200, batch_size=8, lr_g=0.02,
+                                 sample_every=1000, checkpoint_every=1000, out=str(out)))
+
+
+def test_onnx_matches_pytorch_for_any_batch(run: Path, tmp_path: Path) -> None:
+    model = load(run)
+    path = export_onnx(model, tmp_path / "g.onnx")
+    onnx.checker.check_model(str(path))
+    runner_ = OnnxRunner(path)
+    for batch in (1, 5, 64):
+        z = noise_for_seeds(range(batch), 100)
+        hair, eyes = torch.arange(batch) % 12, torch.arange(batch) % 11
+        expected = model.G.eval()(z, hair, eyes).detach()
+        assert runner_(z, hair, eyes).shape == (batch, 3, 32, 32)
+        assert (runner_(z, hair, eyes) - expected).abs().max() < 1e-4
+        # Colour weights: one-hot rows equal the index form; a blend lies between its two ends.
+        assert (runner_(z, one_hot(hair, 12), one_hot(eyes, 11)) - expected).abs().max() < 1e-4
+    assert expected.abs().max() > 0.05  # a trained-enough generator: the comparison is not of near-zeros
+
+
+def test_an_export_describes_itself_and_draws_the_same_faces(run: Path, tmp_path: Path) -> None:
+    model = load(run)
+    exported = load_onnx(export_onnx(model, tmp_path / "g.onnx"))
+    assert exported.vocab == model.vocab and exported.step == model.step and exported.backend == "onnx"
+    a = model.generate_tensor("blue", "red", n=4, seed=11)
+    b = exported.generate_tensor("blue", "red", n=4, seed=11)
+    assert (a - b).abs().max() < 1e-4
+    frames_a = model.morph((1, "blue", "red"), (2, "pink", "green"), 4)
+    frames_b = exported.morph((1, "blue", "red"), (2, "pink", "green"), 4)
+    for x, y in zip(frames_a, frames_b, strict=True):
+        assert np.abs(np.asarray(x, dtype=int) - np.asarray(y, dtype=int)).max() <= 1
+
+
+def test_export_command_writes_and_checks_the_file(run: Path) -> None:
+    result = runner.invoke(app, ["export", str(run)])
+    assert result.exit_code == 0, result.output
+    assert (run / "generator.onnx").stat().st_size > 10_000
+    gap = float(result.output.split("max difference ")[1].split()[0])
+    assert gap < 1e-4
+
+
+def test_a_file_that_is_not_an_export_is_refused(tmp_path: Path) -> None:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "plain",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    onnx.save(helper.make_model(graph), str(tmp_path / "plain.onnx"))
+    with pytest.raises(ValueError, match="not an acgan export"):
+        OnnxRunner(tmp_path / "plain.onnx")
