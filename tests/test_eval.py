@@ -33,7 +33,7 @@ def test_tagger_learns_the_builtin_faces(builtin_tagger: Tagger) -> None:
 
 def test_tagger_round_trips_through_safetensors(builtin_tagger: Tagger, tmp_path: Path) -> None:
     save_tagger(builtin_tagger, tmp_path / "tagger")
-    assert sorted(p.name for p in (tmp_path / "tagger").iterdir()) == ["tagger.json", "tagger.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "tagger").iterdir()) == ["tagger-00000000.safetensors", "tagger.json"]
     copy = load_tagger(tmp_path / "tagger")
     faces = builtin_data(40, 32, seed=5)
     images = to_unit_range(torch.from_numpy(faces.images))

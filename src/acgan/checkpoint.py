@@ -56,11 +56,24 @@ def save_checkpoint(directory: Path, step: int, tensors: dict[str, torch.Tensor]
     """Write step-<step> (or `name`) atomically and return the path of its JSON file."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = name or f"step-{step:08d}"
+    # A named checkpoint ('best') is rewritten in place: its tensors go to a new file each time, and the
+    # JSON, renamed last, switches to it, so a crash in between leaves the old pair whole.
+    tensors_file = f"{name}-{step:08d}.safetensors" if name else f"{stem}.safetensors"
     payload = save_tensors({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
     record = {"format": FORMAT_VERSION, "step": step, **meta,
-              "tensors_file": f"{stem}.safetensors", "sha256": hashlib.sha256(payload).hexdigest()}
-    write_atomic(directory / f"{stem}.safetensors", payload)
-    write_atomic(directory / f"{stem}.json", json.dumps(record, indent=2).encode())
+              "tensors_file": tensors_file, "sha256": hashlib.sha256(payload).hexdigest()}
+    try:
+        write_atomic(directory / tensors_file, payload)
+        write_atomic(directory / f"{stem}.json", json.dumps(record, indent=2).encode())
+        if name:
+            for stale in directory.glob(f"{name}-*.safetensors"):
+                if stale.name != tensors_file:
+                    stale.unlink()
+    except OSError as err:
+        kept = [p.name for p in list_checkpoints(directory) if p.stem != stem]
+        previous = f"the previous checkpoint {kept[-1]} is intact" if kept else "no earlier checkpoint exists"
+        raise CheckpointError(f"cannot write checkpoint {stem} in {directory}: {err.strerror or err}; "
+                              f"{previous}") from None
     return directory / f"{stem}.json"
 
 
@@ -163,6 +176,21 @@ def prune(directory: Path, keep: int) -> None:
     for path in list_checkpoints(directory)[:-keep] if keep > 0 else []:
         path.unlink(missing_ok=True)
         path.with_suffix(".safetensors").unlink(missing_ok=True)
+
+
+def tidy(directory: Path) -> None:
+    """Remove what interrupted writes left behind: temporary files, and tensor files no JSON refers to."""
+    if not directory.is_dir():
+        return
+    referenced = set()
+    for path in directory.glob("*.json"):
+        try:
+            referenced.add(json.loads(path.read_text())["tensors_file"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    for path in directory.iterdir():
+        if ".tmp" in path.name or (path.suffix == ".safetensors" and path.name not in referenced):
+            path.unlink(missing_ok=True)
 
 
 def module_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:

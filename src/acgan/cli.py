@@ -1,4 +1,4 @@
-"""The `acgan` command line: train, generate, eval, tagger train. Thin wrappers over the modules they call.
+"""The `acgan` command line. Thin wrappers over the modules they call; bad input is one clear line, exit 2.
 
 The `train` options are made from TrainConfig's fields (names, types and help), so a new setting
 appears on the command line without being written twice.
@@ -41,7 +41,8 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def train_command(config: Path | None, resume: str | None, override: list[str], **options: Any) -> None:
-    from acgan.train import DivergenceError, train
+    from acgan.health import DivergenceError
+    from acgan.train import train
 
     try:
         given = {k: v for k, v in options.items() if v is not None}
@@ -78,9 +79,10 @@ app.command("train", help="Train on a dataset folder (or the built-in faces) int
 
 @app.command()
 def generate(
-    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
-    hair: Annotated[str | None, typer.Option(help="Hair colour.")] = None,
-    eyes: Annotated[str | None, typer.Option(help="Eye colour.")] = None,
+    run: Annotated[Path | None, typer.Argument(help="Run folder or checkpoint file (with --like: where the PNG "
+                                                    "says it came from).", show_default=False)] = None,
+    hair: Annotated[str | None, typer.Option(help="Hair colour, or 'random'.")] = None,
+    eyes: Annotated[str | None, typer.Option(help="Eye colour, or 'random'.")] = None,
     n: Annotated[int, typer.Option("-n", help="How many faces.")] = 16,
     seed: Annotated[int, typer.Option(help="Face k uses seed + k.")] = 0,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output PNG (a folder with --from-file).")] = Path(
@@ -89,39 +91,51 @@ def generate(
     all_pairs: Annotated[bool, typer.Option(help="Every hair x eye pair in one labelled grid.")] = False,
     from_file: Annotated[Path | None, typer.Option(
         help="Lines '<id>,<colour> hair <colour> eyes': one PNG each.")] = None,
+    like: Annotated[Path | None, typer.Option(help="Redraw the face(s) of a PNG acgan wrote, from its metadata.")]
+    = None,
     checkpoint: Annotated[str | None, typer.Option(help="Checkpoint name in the run (default: newest).")] = None,
 ) -> None:
     """Draw faces with the colours you ask for."""
-    from acgan.generate import load, save_png
-    from acgan.grid import image_grid
+    from acgan.generate import faces_from_png, grid_record, load, resolve_colours, save_png
+    from acgan.grid import image_grid, png_bytes
 
     try:
+        wanted = faces_from_png(like) if like is not None else None
+        if run is None:
+            if wanted is None:
+                raise ValueError("give a run folder or checkpoint (or --like FILE)")
+            run = Path(wanted[0])
         model = load(run, checkpoint)
         if all_pairs:
             model.all_pairs(seed).save(out)
             print(f"wrote {out} ({len(model.vocab.hair)} hair x {len(model.vocab.eyes)} eye colours)")
             return
         if from_file is not None:
-            table = read_tags(from_file, model.vocab)
+            rows = read_tags(from_file, model.vocab).rows
+            faces = [(seed + k, row.hair, row.eyes) for k, row in enumerate(rows)]
             out.mkdir(parents=True, exist_ok=True)
-            images = model.generate([r.hair for r in table.rows], [r.eyes for r in table.rows], len(table.rows), seed)
-            for k, (row, image) in enumerate(zip(table.rows, images, strict=True)):
-                save_png(image, out / f"{row.image_id}.png", model, seed + k, row.hair, row.eyes)
-            print(f"wrote {len(images)} faces to {out}/")
+            for row, face, image in zip(rows, faces, model.faces(faces), strict=True):
+                save_png(image, out / f"{row.image_id}.png", model, *face)
+            print(f"wrote {len(rows)} faces to {out}/")
             return
-        if hair is None or eyes is None:
-            raise ValueError("give --hair and --eyes (or --all-pairs, or --from-file); "
+        if wanted is not None:
+            faces = wanted[1]
+        elif hair is None or eyes is None:
+            raise ValueError("give --hair and --eyes (or --all-pairs, --from-file, --like); "
                              f"hair: {', '.join(model.vocab.hair)}; eyes: {', '.join(model.vocab.eyes)}")
-        images = model.generate(hair, eyes, n, seed)
-        if separate:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            for k, image in enumerate(images):
-                save_png(image, out.with_name(f"{out.stem}-{seed + k}.png"), model, seed + k, hair, eyes)
-            print(f"wrote {n} faces: {out.with_name(f'{out.stem}-{seed}.png')} ...")
         else:
-            columns = min(n, 8)
-            image_grid(images, columns, cell=max(64, model.resolution)).save(out)
-            print(f"wrote {out} ({n} faces, {hair} hair, {eyes} eyes, seeds {seed}..{seed + n - 1})")
+            faces = [(seed + k, *resolve_colours(model.vocab, seed + k, hair, eyes)) for k in range(n)]
+        images = model.faces(faces)
+        if separate or len(faces) == 1:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            paths = [out] if len(faces) == 1 else [out.with_name(f"{out.stem}-{face[0]}.png") for face in faces]
+            for path, face, image in zip(paths, faces, images, strict=True):
+                save_png(image, path, model, *face)
+            print(f"wrote {len(paths)} face(s): {paths[0]}{' ...' if len(paths) > 1 else ''}")
+        else:
+            grid = image_grid(images, min(len(faces), 8), cell=max(64, model.resolution))
+            out.write_bytes(png_bytes(grid, grid_record(model.source, model.step, faces)))
+            print(f"wrote {out} ({len(faces)} faces, seeds {faces[0][0]}..{faces[-1][0]})")
     except USER_ERRORS as err:
         fail(err)
 
@@ -132,7 +146,7 @@ app.add_typer(tagger_app, name="tagger")
 
 @tagger_app.command("train")
 def tagger_train(
-    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for tagger.json + tagger.safetensors.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the tagger (tagger.json and its safetensors).")],
     data: Annotated[Path | None, typer.Option(help="Dataset folder (default: the built-in faces).")] = None,
     resolution: Annotated[int, typer.Option(help="Resolution the tagger reads faces at.")] = 64,
     epochs: Annotated[int, typer.Option(help="Passes over the training split.")] = 30,
@@ -260,6 +274,26 @@ def interpolate(
               f"seed {end[0]} {end[1]} hair {end[2]} eyes)")
     except USER_ERRORS as err:
         fail(err)
+
+
+data_app = typer.Typer(no_args_is_help=True, help="Inspect a dataset folder.")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+def data_check(
+    folder: Annotated[Path, typer.Argument(help="Dataset folder holding tags.csv and faces/.")],
+    resolution: Annotated[int, typer.Option(help="Resolution training would use.")] = 64,
+    vocab: Annotated[str, typer.Option(help="'default', 'auto' or a JSON file (as for train).")] = "default",
+    skip_bad: Annotated[bool, typer.Option(help="Judge as `acgan train --skip-bad` would.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole report as JSON.")] = False,
+) -> None:
+    """Decode every image and report what would stop or hurt training; exit 0 only if training would start."""
+    from acgan.doctor import check_folder, dumps, format_report
+
+    report = check_folder(folder, resolution, vocab, skip_bad)
+    print(dumps(report) if as_json else format_report(report))
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @app.command("export")

@@ -27,6 +27,9 @@ class TrainConfig:
     vocab: str = _opt("default", "Colours: 'default' (12 hair, 11 eyes), 'auto' (from the data) or a JSON file.")
     skip_bad: bool = _opt(False, "Skip unreadable rows and images (counted and reported) instead of stopping.")
     builtin_faces: int = _opt(12_000, "How many procedural faces the built-in data holds.")
+    # Recipe
+    recipe: str = _opt("classic", "'classic' (the tutorial's DCGAN ACGAN) or 'modern' (residual networks, "
+                                  "conditional BatchNorm, spectral norm, hinge loss, projection, DiffAugment, EMA).")
     # Model
     resolution: int | None = _opt(None, "Image size: 32, 64 or 128 (default 64 for real data, 32 for built-in).")
     width: int | None = _opt(None, "Channels of the widest-resolution layer (default 64 for real data, 32 built-in).")
@@ -35,10 +38,14 @@ class TrainConfig:
     # Optimisation
     steps: int | None = _opt(None, "Training steps (default 20000 for real data, 2500 built-in).")
     batch_size: int = _opt(64, "Images per step for D's real batch, D's fake batch and G.")
-    lr_g: float = _opt(1.5e-4, "Adam learning rate of the generator.")
-    lr_d: float = _opt(2e-4, "Adam learning rate of the discriminator.")
-    beta1: float = _opt(0.5, "Adam beta1 (both networks).")
-    beta2: float = _opt(0.999, "Adam beta2 (both networks).")
+    lr_g: float | None = _opt(None, "Adam learning rate of the generator (classic 1.5e-4, modern 1e-4).")
+    lr_d: float | None = _opt(None, "Adam learning rate of the discriminator (classic 2e-4, modern 4e-4).")
+    beta1: float | None = _opt(None, "Adam beta1, both networks (classic 0.5, modern 0).")
+    beta2: float | None = _opt(None, "Adam beta2, both networks (classic 0.999, modern 0.9).")
+    augment: str | None = _opt(None, "Augmentations of every image D sees: 'translation,cutout' or 'none' "
+                                     "(classic none, modern both).")
+    ema: float | None = _opt(None, "Decay of the moving average of G's weights used to draw faces; 0: none "
+                                   "(classic 0, modern 0.999).")
     real_target_min: float = _opt(0.8, "Smoothed 'real' targets for D are drawn from [min, max].")
     real_target_max: float = _opt(1.0, "Upper end of D's 'real' targets.")
     fake_target_min: float = _opt(0.0, "Smoothed 'fake' targets for D are drawn from [min, max].")
@@ -53,6 +60,7 @@ class TrainConfig:
     log_every: int = _opt(25, "Steps between log lines (and progress-bar updates).")
     sample_every: int = _opt(500, "Steps between sample grids.")
     checkpoint_every: int = _opt(500, "Steps between checkpoints.")
+    keep_checkpoints: int = _opt(3, "How many of the newest step checkpoints to keep (and 'best', always).")
     device: str = _opt("auto", "Device: 'auto' (cuda when available), 'cpu', 'cuda', 'cuda:1', ...")
     precision: str = _opt("auto", "fp32, bf16 or fp16 ('auto': bf16 on CUDA, fp32 on the CPU); losses stay fp32.")
     compile: str = _opt("auto", "torch.compile: 'on', 'off' or 'auto' (on for CUDA); failures fall back to eager.")
@@ -62,13 +70,17 @@ class TrainConfig:
     tagger: str | None = _opt(None, "Tagger folder for --eval-every (from `acgan tagger train`).")
 
     def resolved(self) -> TrainConfig:
-        """Fill the data-dependent defaults (None) with concrete values."""
+        """Fill the defaults that depend on the data and the recipe (None) with concrete values."""
+        if self.recipe not in RECIPES:
+            raise ConfigError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         builtin = self.data is None
+        recipe = {k: v for k, v in RECIPES[self.recipe].items() if getattr(self, k) is None}
         filled = dataclasses.replace(
             self,
             resolution=self.resolution or (32 if builtin else 64),
             width=self.width or (32 if builtin else 64),
             steps=self.steps or (2500 if builtin else 20_000),
+            **recipe,
         )
         filled.validate()
         return filled
@@ -86,7 +98,7 @@ class TrainConfig:
         if self.compile not in ("auto", "on", "off"):
             problems.append(f"compile must be auto, on or off, got {self.compile!r}")
         for name in ("width", "z_dim", "label_dim", "steps", "batch_size", "builtin_faces",
-                     "log_every", "sample_every", "checkpoint_every", "max_bad_steps"):
+                     "log_every", "sample_every", "checkpoint_every", "max_bad_steps", "keep_checkpoints"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 problems.append(f"{name} must be at least 1, got {value}")
@@ -94,10 +106,10 @@ class TrainConfig:
             if getattr(self, name) < 0:
                 problems.append(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ("lr_g", "lr_d"):
-            if not getattr(self, name) > 0:
+            if getattr(self, name) is not None and not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1:
+        for name in ("beta1", "beta2", "ema"):
+            if getattr(self, name) is not None and not 0 <= getattr(self, name) < 1:
                 problems.append(f"{name} must be in [0, 1), got {getattr(self, name)}")
         for low, high in (("real_target_min", "real_target_max"), ("fake_target_min", "fake_target_max")):
             if not 0 <= getattr(self, low) <= getattr(self, high) <= 1:
@@ -113,6 +125,16 @@ class TrainConfig:
         return cls(**{key: coerce(key, value, source) for key, value in data.items()})
 
 
+# What each recipe means for the settings left at 'auto'. The architecture and the real/fake loss
+# follow the recipe name itself (models.ARCHITECTURES, losses.OBJECTIVES).
+RECIPES: dict[str, dict[str, Any]] = {
+    "classic": {"lr_g": 1.5e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "augment": "none", "ema": 0.0},
+    "modern": {"lr_g": 1e-4, "lr_d": 4e-4, "beta1": 0.0, "beta2": 0.9, "augment": "translation,cutout",
+               "ema": 0.999},
+}
+OBJECTIVE_OF_RECIPE = {"classic": "bce", "modern": "hinge"}
+
+
 class ConfigError(ValueError):
     """A setting that is unknown, of the wrong type or out of range."""
 
@@ -120,7 +142,7 @@ class ConfigError(ValueError):
 # Settings that change what is computed, not just how often it is logged or where it runs.
 # A resumed run refuses to change these without an explicit override.
 BOOKKEEPING_FIELDS = frozenset({"out", "steps", "log_every", "sample_every", "checkpoint_every", "device",
-                                "eval_every", "tagger", "compile", "max_bad_steps"})
+                                "eval_every", "tagger", "compile", "max_bad_steps", "keep_checkpoints"})
 
 
 def field_types() -> dict[str, Any]:

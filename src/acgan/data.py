@@ -97,41 +97,66 @@ def learn_vocab(rows: list[TagRow]) -> Vocabulary:
 
 def load_folder(root: str | Path, resolution: int, vocab_spec: str | Vocabulary = "default", skip_bad: bool = False,
                 cache_dir: Path | None = None) -> FaceData:
-    """Load a dataset folder at `resolution`, from the cache when it is valid."""
+    """Load a dataset folder at `resolution`, from the cache when it is valid.
+
+    Every problem is collected before anything is decided: without `skip_bad` the first one is
+    raised (with the count of the others); with it, the rows are skipped and counted in `notes`.
+    """
     root = Path(root)
     if not root.is_dir():
         raise DataError(root, "no such dataset folder")
     vocab = resolve_vocab(vocab_spec)
-    table = read_tags(root / "tags.csv", vocab, skip_bad)
+    table = read_tags(root / "tags.csv", vocab, skip_bad=True)
     vocab = vocab or learn_vocab(table.rows)
-    files = find_images(root / "faces", table, skip_bad)
-    key = cache_key(table, files, resolution, vocab, skip_bad)
-    cache = (cache_dir or default_cache_dir()) / f"{key}.npz"
+    paired = pair_images(root / "faces", table)
+    if not skip_bad:
+        stop_on_problems(root, table.bad + paired.missing)
+    cache = (cache_dir or default_cache_dir()) / f"{cache_key(table, paired.files, resolution, vocab, skip_bad)}.npz"
     cached = read_cache(cache)
     if cached is not None:
         images, hair, eyes, notes = cached
     else:
-        images, kept, notes = decode_images(files, resolution, skip_bad)
-        hair = np.array([vocab.hair_index(row.hair) for row in kept], dtype=np.int64)
-        eyes = np.array([vocab.eye_index(row.eyes) for row in kept], dtype=np.int64)
-        notes = table_notes(table) + notes
+        decoded = decode_all(paired.files, resolution)
+        if not skip_bad:
+            stop_on_problems(root, decoded.unreadable)
+        images = decoded.images
+        hair = np.array([vocab.hair_index(row.hair) for row in decoded.kept], dtype=np.int64)
+        eyes = np.array([vocab.eye_index(row.eyes) for row in decoded.kept], dtype=np.int64)
+        notes = table_notes(table, paired.missing) + decoded.notes()
         write_cache(cache, images, hair, eyes, notes)
     if len(images) == 0:
         raise DataError(root, "no usable faces left after skipping bad rows")
     return FaceData(images=images, hair=hair, eyes=eyes, vocab=vocab, source=str(root), notes=notes)
 
 
-def table_notes(table: TagTable) -> list[str]:
+def stop_on_problems(root: Path, problems: list[DataError]) -> None:
+    """Raise the first problem, saying how many more there are and where to see them all."""
+    if problems:
+        more = (f" (and {len(problems) - 1} more: `acgan data check {root}` lists them all)"
+                if len(problems) > 1 else "")
+        first = problems[0]
+        raise DataError(first.path, f"{first.reason}{more}; --skip-bad skips such rows", first.line)
+
+
+def table_notes(table: TagTable, missing: list[DataError]) -> list[str]:
     notes = []
     if table.dropped:
         notes.append(f"{table.path}: dropped {sum(table.dropped.values())} rows: {describe_dropped(table.dropped)}")
-    if table.bad:
-        notes.append(f"{table.path}: skipped {len(table.bad)} bad rows, first: {table.bad[0]}")
+    bad = table.bad + missing
+    if bad:
+        notes.append(f"{table.path}: skipped {len(bad)} bad rows, first: {bad[0]}")
     return notes
 
 
-def find_images(faces: Path, table: TagTable, skip_bad: bool) -> list[tuple[TagRow, Path]]:
-    """Pair every row with faces/<id>.<jpg|png|...>; a row without an image is an error (or a skip)."""
+@dataclass
+class Paired:
+    files: list[tuple[TagRow, Path]]  # rows with their image
+    missing: list[DataError]  # rows without an image
+    unlisted: list[Path]  # images no row names
+
+
+def pair_images(faces: Path, table: TagTable) -> Paired:
+    """Pair every row with faces/<id>.<jpg|png|...>."""
     if not faces.is_dir():
         raise DataError(faces, "no faces/ folder beside tags.csv")
     by_stem: dict[str, str] = {}
@@ -139,18 +164,15 @@ def find_images(faces: Path, table: TagTable, skip_bad: bool) -> list[tuple[TagR
         stem, suffix = os.path.splitext(name)
         if suffix.lower() in IMAGE_SUFFIXES:
             by_stem.setdefault(stem, name)
-    pairs = []
+    files, missing = [], []
     for row in table.rows:
-        name = by_stem.get(row.image_id)
+        name = by_stem.pop(row.image_id, None)
         if name is None:
-            err = DataError(table.path, f"no image for id {row.image_id!r} (looked for faces/{row.image_id}.jpg, "
-                            f".png, .jpeg, .webp, .bmp)", row.line)
-            if not skip_bad:
-                raise err
-            table.bad.append(err)
-            continue
-        pairs.append((row, faces / name))
-    return pairs
+            missing.append(DataError(table.path, f"no image for id {row.image_id!r} (looked for "
+                                     f"faces/{row.image_id}.jpg, .png, .jpeg, .webp, .bmp)", row.line))
+        else:
+            files.append((row, faces / name))
+    return Paired(files, missing, [faces / name for name in by_stem.values()])
 
 
 def cache_key(table: TagTable, files: list[tuple[TagRow, Path]], resolution: int, vocab: Vocabulary,
@@ -165,42 +187,55 @@ def cache_key(table: TagTable, files: list[tuple[TagRow, Path]], resolution: int
     return f"faces-{resolution}px-{digest.hexdigest()[:24]}"
 
 
-def decode_images(files: list[tuple[TagRow, Path]], resolution: int,
-                  skip_bad: bool) -> tuple[np.ndarray, list[TagRow], list[str]]:
+@dataclass
+class Decoded:
+    images: np.ndarray  # uint8 (N, resolution, resolution, 3), one per kept row
+    kept: list[TagRow]
+    unreadable: list[DataError]
+    converted: list[tuple[Path, str]]  # images that were not RGB, with their mode
+    sizes: list[tuple[Path, tuple[int, int]]]  # every readable image's original size
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.converted:
+            modes = Counter(mode for _, mode in self.converted)
+            notes.append(f"converted {len(self.converted)} non-RGB images to RGB "
+                         f"({', '.join(f'{count} {mode}' for mode, count in modes.most_common())})")
+        if self.unreadable:
+            notes.append(f"skipped {len(self.unreadable)} unreadable images, first: {self.unreadable[0]}")
+        return notes
+
+
+def decode_all(files: list[tuple[TagRow, Path]], resolution: int) -> Decoded:
     """Decode, square-crop and resize every image in threads (PIL releases the GIL while decoding)."""
-    def work(item: tuple[TagRow, Path]) -> tuple[np.ndarray | DataError, str | None]:
+    def work(item: tuple[TagRow, Path]) -> tuple[np.ndarray, str | None, tuple[int, int]] | DataError:
         row, path = item
         try:
             return decode_image(path, resolution)
         except DataError as err:
-            return DataError(path, f"{err.reason} (tags.csv line {row.line})"), None
+            return DataError(path, f"{err.reason} (tags.csv line {row.line})")
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         results = list(pool.map(work, files))
-    images, kept, bad = [], [], []
-    converted: Counter = Counter()
-    for (row, _), (result, mode) in zip(files, results, strict=True):
+    decoded = Decoded(np.zeros((0, resolution, resolution, 3), np.uint8), [], [], [], [])
+    images = []
+    for (row, path), result in zip(files, results, strict=True):
         if isinstance(result, DataError):
-            if not skip_bad:
-                raise result
-            bad.append(result)
+            decoded.unreadable.append(result)
             continue
+        pixels, mode, size = result
         if mode is not None:
-            converted[mode] += 1
-        images.append(result)
-        kept.append(row)
-    notes = []
-    if converted:
-        modes = ", ".join(f"{count} {mode}" for mode, count in converted.most_common())
-        notes.append(f"converted {sum(converted.values())} non-RGB images to RGB ({modes})")
-    if bad:
-        notes.append(f"skipped {len(bad)} unreadable images, first: {bad[0]}")
-    stacked = np.stack(images) if images else np.zeros((0, resolution, resolution, 3), np.uint8)
-    return stacked, kept, notes
+            decoded.converted.append((path, mode))
+        decoded.sizes.append((path, size))
+        images.append(pixels)
+        decoded.kept.append(row)
+    if images:
+        decoded.images = np.stack(images)
+    return decoded
 
 
-def decode_image(path: Path, resolution: int) -> tuple[np.ndarray, str | None]:
-    """One image -> uint8 (resolution, resolution, 3), and its original mode when it was not RGB."""
+def decode_image(path: Path, resolution: int) -> tuple[np.ndarray, str | None, tuple[int, int]]:
+    """One image -> uint8 (resolution, resolution, 3), its original mode when not RGB, and its original size."""
     try:
         with Image.open(path) as image:
             image.load()
@@ -213,15 +248,16 @@ def decode_image(path: Path, resolution: int) -> tuple[np.ndarray, str | None]:
     except FileNotFoundError:
         raise DataError(path, "image file disappeared") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise DataError(path, f"cannot decode image ({err})") from None
-    width, height = image.size
+        kind = "truncated image" if "truncated" in str(err).lower() else "cannot decode image"
+        raise DataError(path, f"{kind} ({err})") from None
+    width, height = size = image.size
     side = min(width, height)
     if width != height:
         left, top = (width - side) // 2, (height - side) // 2
         image = image.crop((left, top, left + side, top + side))
     if side != resolution:
         image = image.resize((resolution, resolution), Image.Resampling.LANCZOS)
-    return np.asarray(image, dtype=np.uint8), mode
+    return np.asarray(image, dtype=np.uint8), mode, size
 
 
 def read_cache(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None:

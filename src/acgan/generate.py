@@ -8,6 +8,7 @@ tool asked for it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from PIL import Image
 
 from acgan.checkpoint import Checkpoint, load_module, resolve
 from acgan.grid import image_grid, png_bytes, to_pil
-from acgan.models import Generator, ModelConfig
+from acgan.models import Generator, ModelConfig, build_generator
 from acgan.vocab import Vocabulary
 
 MAX_SEED = 2**63 - 1
@@ -128,6 +129,15 @@ class FaceGenerator:
         eye_labels = labels_for(eyes, n, self.vocab.eye_index)
         return draw(self.G, range(seed, seed + n), hair_labels, eye_labels)
 
+    def faces(self, faces: Sequence[Face]) -> list[Image.Image]:
+        """One image per (seed, hair, eyes), each exactly the face `generate` draws for that seed and colours."""
+        if not faces:
+            raise ValueError("n must be at least 1: no faces were asked for")
+        seeds = [seed for seed, _, _ in faces]
+        hair = labels_for([h for _, h, _ in faces], len(faces), self.vocab.hair_index)
+        eyes = labels_for([e for _, _, e in faces], len(faces), self.vocab.eye_index)
+        return to_pil(draw(self.G, seeds, hair, eyes))
+
     def all_pairs(self, seed: int = 0) -> Image.Image:
         return pairs_grid(self.G, self.vocab, seed)
 
@@ -154,6 +164,25 @@ def blend(a: int, b: int, n: int, t: torch.Tensor) -> torch.Tensor:
 def face_record(source: str, step: int, seed: int, hair: str, eyes: str) -> dict:
     """What made a face (run, step, seed, colours): the metadata every written face carries."""
     return {"source": source, "step": step, "seed": seed, "hair": hair, "eyes": eyes}
+
+
+def grid_record(source: str, step: int, faces: Sequence[Face]) -> dict:
+    """What made a grid of faces: the same keys per face as `face_record`."""
+    return {"source": source, "step": step, "faces": [{"seed": s, "hair": h, "eyes": e} for s, h, e in faces]}
+
+
+def faces_from_png(path: Path) -> tuple[str, list[Face]]:
+    """(the checkpoint that drew it, its faces) from the metadata of a PNG acgan wrote."""
+    try:
+        with Image.open(path) as image:
+            text = getattr(image, "text", {}).get("acgan")
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{path}: cannot read the image ({err})") from None
+    if text is None:
+        raise ValueError(f"{path}: no acgan metadata (only faces acgan wrote as PNG can be redrawn)")
+    record = json.loads(text)
+    faces = record.get("faces") or [record]
+    return record["source"], [(int(f["seed"]), f["hair"], f["eyes"]) for f in faces]
 
 
 def morph_record(source: str, step: int, start: Face, end: Face, steps: int) -> dict:
@@ -186,7 +215,7 @@ def save_png(image: Image.Image, path: Path, model: FaceGenerator, seed: int, ha
 
 
 def generator_from_checkpoint(checkpoint: Checkpoint, device: str | torch.device = "cpu") -> FaceGenerator:
-    G = Generator(ModelConfig.from_json(checkpoint.meta["model"]))
+    G = build_generator(ModelConfig.from_json(checkpoint.meta["model"]))
     load_module(checkpoint.meta.get("generator_weights", "G"), G, checkpoint.tensors)
     G.to(device).eval()
     return FaceGenerator(G=G, vocab=Vocabulary.from_json(checkpoint.meta["vocab"]),

@@ -1,19 +1,27 @@
 """ACGAN losses as pure functions: (networks, batch) -> (loss, numbers to log). No backward, no optimizer.
 
-Every loss is computed from logits (BCE-with-logits, cross-entropy) in float32, whatever precision
-the networks ran in. D is asked to score real images near the smoothed 'real' targets and fakes near
-the smoothed 'fake' targets, and to name the hair and eye colours of the reals (and, when
-`fake_label` > 0, the requested colours of the fakes). G is asked to make D call its fakes real and read back
-the requested labels.
+Every loss is computed from logits in float32, whatever precision the networks ran in. D is asked
+to tell real images from G's and to name the hair and eye colours of the reals (and, when
+`fake_label` > 0, the requested colours of the fakes); G is asked to pass as real and to have D
+read back the colours it was asked for. D is called with the labels too (a projection
+discriminator uses them; the classic one ignores them).
+
+How "real or fake" is scored is an `Objective`, chosen when the run is built:
+    BCE    the classic recipe: binary cross-entropy against smoothed targets (real ~U[0.8, 1],
+           fake ~U[0, 0.2]), G aiming at 1
+    HINGE  the modern recipe: max(0, 1 - D(real)) + max(0, 1 + D(fake)) for D, -D(fake) for G
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+
+Outputs = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # validity logit, hair logits, eye logits
+Critic = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Outputs]
 
 
 @dataclass(frozen=True)
@@ -26,36 +34,55 @@ class LossWeights:
     fake_label: float = 0.0
 
 
-def acgan_terms(outputs: tuple[torch.Tensor, torch.Tensor, torch.Tensor], target: torch.Tensor,
-                hair: torch.Tensor, eyes: torch.Tensor, weights: LossWeights) -> torch.Tensor:
-    """Weighted real/fake BCE plus hair and eye cross-entropy for one batch of D's outputs."""
-    validity, hair_logits, eye_logits = (o.float() for o in outputs)
-    return (weights.validity * F.binary_cross_entropy_with_logits(validity, target)
-            + weights.label * (F.cross_entropy(hair_logits, hair) + F.cross_entropy(eye_logits, eyes)))
+@dataclass(frozen=True)
+class Objective:
+    """The real/fake part of the losses: D on reals, D on fakes, G on fakes (each a mean over the batch)."""
+
+    d_real: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (logits, smoothed targets) -> loss
+    d_fake: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    g: Callable[[torch.Tensor], torch.Tensor]
 
 
-def discriminator_loss(D: nn.Module, real: torch.Tensor, real_hair: torch.Tensor, real_eyes: torch.Tensor,
+BCE = Objective(
+    d_real=F.binary_cross_entropy_with_logits,
+    d_fake=F.binary_cross_entropy_with_logits,
+    g=lambda logits: F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits)),
+)
+HINGE = Objective(
+    d_real=lambda logits, _: F.relu(1 - logits).mean(),
+    d_fake=lambda logits, _: F.relu(1 + logits).mean(),
+    g=lambda logits: -logits.mean(),
+)
+OBJECTIVES = {"bce": BCE, "hinge": HINGE}
+
+
+def label_loss(outputs: Outputs, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(outputs[1].float(), hair) + F.cross_entropy(outputs[2].float(), eyes)
+
+
+def discriminator_loss(D: Critic, real: torch.Tensor, real_hair: torch.Tensor, real_eyes: torch.Tensor,
                        fake: torch.Tensor, fake_hair: torch.Tensor, fake_eyes: torch.Tensor,
-                       real_target: torch.Tensor, fake_target: torch.Tensor,
-                       weights: LossWeights) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """D's loss on a real batch and a (detached) fake batch, each through D on its own as in the classic recipe."""
-    real_out = D(real)
-    fake_out = D(fake.detach())
-    loss_real = acgan_terms(real_out, real_target, real_hair, real_eyes, weights)
-    fake_weights = LossWeights(weights.validity, weights.label * weights.fake_label)
-    loss_fake = acgan_terms(fake_out, fake_target, fake_hair, fake_eyes, fake_weights)
+                       real_target: torch.Tensor, fake_target: torch.Tensor, weights: LossWeights,
+                       objective: Objective = BCE) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """D's loss on a real batch and a (detached) fake batch, each through D on its own."""
+    real_out = D(real, real_hair, real_eyes)
+    fake_out = D(fake.detach(), fake_hair, fake_eyes)
+    loss = (weights.validity * (objective.d_real(real_out[0].float(), real_target)
+                                + objective.d_fake(fake_out[0].float(), fake_target))
+            + weights.label * label_loss(real_out, real_hair, real_eyes))
+    if weights.fake_label:
+        loss = loss + weights.label * weights.fake_label * label_loss(fake_out, fake_hair, fake_eyes)
     stats = {
-        "d_loss": (loss_real + loss_fake).detach(),
+        "d_loss": loss.detach(),
         "d_real_hair_acc": (real_out[1].argmax(1) == real_hair).float().mean(),
         "d_real_eye_acc": (real_out[2].argmax(1) == real_eyes).float().mean(),
     }
-    return loss_real + loss_fake, stats
+    return loss, stats
 
 
-def generator_loss(D: nn.Module, fake: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor,
-                   weights: LossWeights) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """G's loss through D: target 'real' (1) and the requested labels."""
-    out = D(fake)
-    target = torch.ones_like(out[0], dtype=torch.float32)
-    loss = acgan_terms(out, target, hair, eyes, weights)
+def generator_loss(D: Critic, fake: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor, weights: LossWeights,
+                   objective: Objective = BCE) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """G's loss through D: pass as real, and have the requested colours read back."""
+    out = D(fake, hair, eyes)
+    loss = weights.validity * objective.g(out[0].float()) + weights.label * label_loss(out, hair, eyes)
     return loss, {"g_loss": loss.detach()}

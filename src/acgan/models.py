@@ -9,7 +9,17 @@ The classic design (DCGAN-style, as in the tutorial this project follows):
     D: stride-2 4x4 convs doubling the channels (64 -> 128 -> 256 -> 512 at width 64) down to 4x4,
        LeakyReLU(0.2), BatchNorm on every conv but the first -> flatten -> three linear heads.
 
-`ModelConfig` holds everything needed to rebuild both networks, so a checkpoint alone rebuilds them.
+The modern design (`arch="modern"`, after SNGAN / BigGAN-style residual networks):
+
+    G: [z | hair embedding | eye embedding] -> linear to 4x4 -> residual up-blocks (nearest x2,
+       3x3 convs) whose BatchNorms are conditional: every one takes its scale and shift from the
+       labels, so the colours steer every layer -> BatchNorm, ReLU, 3x3 conv to RGB -> tanh
+    D: residual down-blocks with spectral normalisation on every weight and no BatchNorm -> ReLU,
+       sum over space -> real/fake logit plus a projection term (label embeddings . features),
+       and the hair and eye heads.
+
+`ModelConfig` holds everything needed to rebuild both networks, so a checkpoint alone rebuilds them;
+`build_networks` picks the pair by `arch`.
 """
 
 from __future__ import annotations
@@ -29,10 +39,13 @@ class ModelConfig:
     label_dim: int = 16
     n_hair: int = 12
     n_eyes: int = 11
+    arch: str = "classic"
 
     def __post_init__(self) -> None:
         if self.resolution not in (32, 64, 128):
             raise ValueError(f"resolution must be 32, 64 or 128, got {self.resolution}")
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)}, got {self.arch!r}")
 
     @property
     def stages(self) -> int:
@@ -86,7 +99,7 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Image -> (real/fake logit (B,), hair logits (B, n_hair), eye logits (B, n_eyes))."""
+    """Image -> (real/fake logit (B,), hair logits (B, n_hair), eye logits (B, n_eyes)); labels unused."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -103,7 +116,8 @@ class Discriminator(nn.Module):
         self.eyes = nn.Linear(n_features, cfg.n_eyes)
         init_weights(self)
 
-    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, images: torch.Tensor, hair: torch.Tensor | None = None,
+                eyes: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         h = self.features(images)
         return self.validity(h).squeeze(1), self.hair(h), self.eyes(h)
 
@@ -129,3 +143,134 @@ def init_weights(module: nn.Module) -> None:
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+class ConditionalBatchNorm(nn.Module):
+    """BatchNorm without its own affine part; scale and shift come from the label code instead."""
+
+    def __init__(self, channels: int, code_dim: int) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.scale = nn.Linear(code_dim, channels)
+        self.shift = nn.Linear(code_dim, channels)
+        nn.init.zeros_(self.scale.weight)
+        nn.init.zeros_(self.scale.bias)
+        nn.init.zeros_(self.shift.weight)
+        nn.init.zeros_(self.shift.bias)
+
+    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        return self.norm(x) * (1 + self.scale(code))[:, :, None, None] + self.shift(code)[:, :, None, None]
+
+
+class UpBlock(nn.Module):
+    """Pre-activation residual block that doubles the size: CBN, ReLU, conv, up x2, CBN, ReLU, conv (+ skip).
+
+    The first convolution runs before the upsampling, at a quarter of the pixels: on a CPU this halves
+    the block's cost, and the second convolution still sees (and smooths) the full resolution."""
+
+    def __init__(self, c_in: int, c_out: int, code_dim: int) -> None:
+        super().__init__()
+        self.norm1 = ConditionalBatchNorm(c_in, code_dim)
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, 1, 1)
+        self.norm2 = ConditionalBatchNorm(c_out, code_dim)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1)
+        self.skip = nn.Conv2d(c_in, c_out, 1)
+
+    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        h = upsample(self.conv1(torch.relu(self.norm1(x, code))))
+        h = self.conv2(torch.relu(self.norm2(h, code)))
+        return h + upsample(self.skip(x))
+
+
+def upsample(x: torch.Tensor) -> torch.Tensor:
+    return nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
+
+
+class ModernGenerator(nn.Module):
+    """(z, hair, eyes) -> RGB image in [-1, 1]; the labels condition every BatchNorm."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.hair_embedding = nn.Embedding(cfg.n_hair, cfg.label_dim)
+        self.eye_embedding = nn.Embedding(cfg.n_eyes, cfg.label_dim)
+        code_dim = 2 * cfg.label_dim
+        # The classic plan (width * 4 at 4x4 for 32 px, halving per doubling), one more halving for the
+        # block that reaches full resolution, where convolutions cost the most.
+        c = [cfg.channels(s) for s in range(cfg.stages)] + [max(cfg.channels(cfg.stages - 1) // 2, 8)]
+        self.c0 = c[0]
+        self.project = nn.Linear(cfg.z_dim + code_dim, c[0] * 16)
+        self.blocks = nn.ModuleList(UpBlock(c[i], c[i + 1], code_dim) for i in range(cfg.stages))
+        self.out = nn.Sequential(nn.BatchNorm2d(c[-1]), nn.ReLU(), nn.Conv2d(c[-1], 3, 3, 1, 1), nn.Tanh())
+
+    def forward(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
+        code = torch.cat([embed(self.hair_embedding, hair), embed(self.eye_embedding, eyes)], dim=1)
+        h = self.project(torch.cat([z, code], dim=1)).view(len(z), self.c0, 4, 4)
+        for block in self.blocks:
+            h = block(h, code)
+        return self.out(h)
+
+
+def sn(layer: nn.Module) -> nn.Module:
+    return nn.utils.parametrizations.spectral_norm(layer)
+
+
+class DownBlock(nn.Module):
+    """Residual block that halves the size, every weight spectrally normalised, no BatchNorm.
+
+    conv, ReLU, 2x2 average pool, conv: the second convolution works at the halved size (a quarter
+    of the pixels), the main saving of this design on a CPU."""
+
+    def __init__(self, c_in: int, c_out: int, first: bool) -> None:
+        super().__init__()
+        self.first = first  # the first block sees the image itself: no activation before its conv
+        self.conv1 = sn(nn.Conv2d(c_in, c_out, 3, 1, 1))
+        self.conv2 = sn(nn.Conv2d(c_out, c_out, 3, 1, 1))
+        self.skip = sn(nn.Conv2d(c_in, c_out, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(x if self.first else torch.relu(x))
+        h = self.conv2(nn.functional.avg_pool2d(torch.relu(h), 2))
+        return h + self.skip(nn.functional.avg_pool2d(x, 2))
+
+
+class ModernDiscriminator(nn.Module):
+    """(image, hair, eyes) -> (logit with a projection term, hair logits, eye logits)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        c = [3] + [cfg.channels(cfg.stages - 1 - s) for s in range(cfg.stages)]
+        self.blocks = nn.Sequential(*(DownBlock(c[i], c[i + 1], first=i == 0) for i in range(cfg.stages)))
+        n_features = c[-1]
+        self.validity = sn(nn.Linear(n_features, 1))
+        self.hair = sn(nn.Linear(n_features, cfg.n_hair))
+        self.eyes = sn(nn.Linear(n_features, cfg.n_eyes))
+        self.hair_projection = sn(nn.Embedding(cfg.n_hair, n_features))
+        self.eye_projection = sn(nn.Embedding(cfg.n_eyes, n_features))
+
+    def forward(self, images: torch.Tensor, hair: torch.Tensor | None = None,
+                eyes: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        # Down to 4x4, then summed over space (a sum, not a mean: it keeps the scale spectral norm expects).
+        h = torch.relu(self.blocks(images)).sum(dim=(2, 3))
+        validity = self.validity(h).squeeze(1)
+        if hair is not None:
+            validity = validity + (embed(self.hair_projection, hair) * h).sum(1)
+        if eyes is not None:
+            validity = validity + (embed(self.eye_projection, eyes) * h).sum(1)
+        return validity, self.hair(h), self.eyes(h)
+
+
+ARCHITECTURES: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
+    "classic": (Generator, Discriminator),
+    "modern": (ModernGenerator, ModernDiscriminator),
+}
+
+
+def build_networks(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    generator, discriminator = ARCHITECTURES[cfg.arch]
+    return generator(cfg), discriminator(cfg)
+
+
+def build_generator(cfg: ModelConfig) -> nn.Module:
+    return ARCHITECTURES[cfg.arch][0](cfg)

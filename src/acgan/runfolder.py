@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from acgan import __version__
-from acgan.checkpoint import checkpoint_dir
+from acgan.checkpoint import checkpoint_dir, list_checkpoints
 from acgan.config import ConfigError, TrainConfig, diff
 
 
@@ -32,9 +32,10 @@ def code_version() -> str:
 
 def new_run_dir(out: str | None) -> Path:
     run = Path(out or f"runs/{datetime.now():%Y%m%d-%H%M%S}")
-    if checkpoint_dir(run).exists() and any(checkpoint_dir(run).iterdir()):
+    if list_checkpoints(checkpoint_dir(run)):
         raise ConfigError(f"{run} already holds a run; continue it with --resume {run} or choose another --out")
     run.mkdir(parents=True, exist_ok=True)
+    (run / "log.jsonl").unlink(missing_ok=True)  # the log of an attempt that never reached a checkpoint
     return run
 
 

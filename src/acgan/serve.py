@@ -49,13 +49,12 @@ from acgan.generate import (
     RANDOM,
     Face,
     FaceGenerator,
-    draw,
     face_record,
-    labels_for,
+    grid_record,
     morph_record,
     resolve_colours,
 )
-from acgan.grid import image_grid, morph_gif, morph_scale, morph_strip, png_bytes, to_pil
+from acgan.grid import image_grid, morph_gif, morph_scale, morph_strip, png_bytes
 from acgan.palette import swatch
 from acgan.vocab import UnknownColourError, Vocabulary
 
@@ -100,11 +99,8 @@ class ModelBackend:
         self._lock = threading.Lock()
 
     def faces(self, faces: Sequence[Face]) -> list[Image.Image]:
-        seeds = [seed for seed, _, _ in faces]
-        hair = labels_for([h for _, h, _ in faces], len(faces), self.vocab.hair_index)
-        eyes = labels_for([e for _, _, e in faces], len(faces), self.vocab.eye_index)
         with self._lock:
-            return to_pil(draw(self.model.G, seeds, hair, eyes))
+            return self.model.faces(faces)
 
     def morph(self, start: Face, end: Face, steps: int) -> list[Image.Image]:
         with self._lock:
@@ -325,8 +321,7 @@ def create_app(model: FaceGenerator | Backend) -> FastAPI:
             picture, record = images[0], face_record(backend.source, backend.step, *faces[0])
         else:
             picture = image_grid(images, min(len(images), 8), cell=max(64, backend.resolution))
-            record = {"source": backend.source, "step": backend.step, "faces": [
-                {"seed": s, "hair": h, "eyes": e} for s, h, e in faces]}
+            record = grid_record(backend.source, backend.step, faces)
         headers = {"X-Acgan-Seed": str(first_seed), "X-Acgan-Faces": json.dumps([list(f) for f in faces])}
         return Response(png_bytes(picture, record), media_type="image/png", headers=headers)
 

@@ -205,7 +205,7 @@ def save_tagger(tagger: Tagger, directory: str | Path) -> Path:
 
 
 def load_tagger(path: str | Path, device: str = "cpu") -> Tagger:
-    """Load a tagger from its folder (tagger.json + tagger.safetensors) or its JSON file."""
+    """Load a tagger from its folder (tagger.json and its tensors) or its JSON file."""
     path = Path(path)
     checkpoint = load_checkpoint(path / "tagger.json" if path.is_dir() else path)
     if checkpoint.meta.get("kind") != "tagger":

@@ -80,7 +80,9 @@ def read_tags(path: Path, vocab: Vocabulary | None, skip_bad: bool = False) -> T
             seen[row.image_id] = number
             table.rows.append(row)
     if not table.rows:
-        raise DataError(path, "no usable rows" + (f" ({describe_dropped(table.dropped)})" if table.dropped else ""))
+        why = [describe_dropped(table.dropped)] if table.dropped else []
+        why += [f"{len(table.bad)} bad, the first: {table.bad[0]}"] if table.bad else []
+        raise DataError(path, "no usable rows" + (f" ({'; '.join(why)})" if why else ""))
     return table
 
 

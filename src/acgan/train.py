@@ -14,6 +14,7 @@ current step, saves a checkpoint and exits cleanly (a second Ctrl-C stops at onc
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import time
@@ -23,9 +24,11 @@ from datetime import datetime
 from pathlib import Path
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from acgan import engine
+from acgan.augment import Augment
 from acgan.checkpoint import (
     Checkpoint,
     checkpoint_dir,
@@ -36,14 +39,16 @@ from acgan.checkpoint import (
     optimizer_tensors,
     prune,
     save_checkpoint,
+    tidy,
 )
-from acgan.config import ConfigError, TrainConfig
+from acgan.config import OBJECTIVE_OF_RECIPE, ConfigError, TrainConfig
 from acgan.data import FaceData, builtin_data, load_folder, to_unit_range
 from acgan.engine import GuardedOptimizer, Placement
 from acgan.evaluate import BestKeeper
 from acgan.generate import FaceGenerator, pairs_grid
-from acgan.losses import LossWeights, discriminator_loss, generator_loss
-from acgan.models import Discriminator, Generator, ModelConfig
+from acgan.health import CollapseWatch, DivergenceError, report
+from acgan.losses import BCE, OBJECTIVES, LossWeights, Objective, discriminator_loss, generator_loss
+from acgan.models import ModelConfig, build_networks
 from acgan.runfolder import (
     RunLog,
     StopRequest,
@@ -56,7 +61,6 @@ from acgan.runfolder import (
 from acgan.tagger import load_tagger
 from acgan.vocab import Vocabulary
 
-KEEP_CHECKPOINTS = 3
 SAMPLE_SEED = 1000  # the fixed noise of every sample grid in every run
 
 
@@ -64,22 +68,30 @@ SAMPLE_SEED = 1000  # the fixed noise of every sample grid in every run
 class TrainState:
     """Everything that changes during training; saved whole in every checkpoint."""
 
-    G: Generator
-    D: Discriminator
+    G: nn.Module
+    D: nn.Module
     opt_g: GuardedOptimizer
     opt_d: GuardedOptimizer
     rng: torch.Generator
     step: int = 0
+    G_ema: nn.Module | None = None  # the moving average of G's weights, when the recipe keeps one
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator that draws faces: the moving average when there is one."""
+        return self.G_ema if self.G_ema is not None else self.G
 
 
 @dataclass
 class Runner:
-    """The step's callables as this machine runs them (compiled, DDP-wrapped, autocast)."""
+    """The step's callables as this run executes them (recipe, augmentation, compiled, DDP, autocast)."""
 
     G: Callable  # G's forward
-    D: Callable  # D's forward in D's step
+    D: Callable  # D's forward in D's step (augmented images)
     D_frozen: Callable  # D's forward in G's step: the bare module, so no gradient reaches D (or DDP)
     autocast: Callable
+    objective: Objective = BCE
+    after_g_step: Callable[[TrainState], None] = lambda state: None
     memory_format: torch.memory_format = torch.contiguous_format
     placement: Placement = field(default_factory=lambda: Placement(torch.device("cpu")))
 
@@ -106,7 +118,7 @@ class DeviceData:
 def build_state(cfg: TrainConfig, model_cfg: ModelConfig, placement: Placement, precision: str = "fp32") -> TrainState:
     device = placement.device
     torch.manual_seed(cfg.seed)  # weight initialisation: the same on every process
-    G, D = Generator(model_cfg).to(device), Discriminator(model_cfg).to(device)
+    G, D = (net.to(device) for net in build_networks(model_cfg))
     if device.type == "cuda":
         G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     betas = (cfg.beta1, cfg.beta2)
@@ -114,16 +126,39 @@ def build_state(cfg: TrainConfig, model_cfg: ModelConfig, placement: Placement, 
     opt_d = GuardedOptimizer(engine.make_adam(D.parameters(), cfg.lr_d, betas, device), device, precision)
     # Each process draws its own batches, noise and labels; process 0 draws what a single process would.
     rng = torch.Generator(device).manual_seed(cfg.seed + 7919 * placement.rank)
-    return TrainState(G, D, opt_g, opt_d, rng)
+    G_ema = copy.deepcopy(G).requires_grad_(False) if cfg.ema else None
+    return TrainState(G, D, opt_g, opt_d, rng, G_ema=G_ema)
 
 
 def build_runner(state: TrainState, cfg: TrainConfig, placement: Placement, precision: str) -> Runner:
     use_compile = engine.use_compile(cfg.compile, placement.device)
+    augment = Augment(cfg.augment or "none", state.rng)
+
+    def seen_through_augmentation(D: Callable) -> Callable:
+        return D if not augment.names else lambda images, hair, eyes: D(augment(images), hair, eyes)
+
+    def update_ema(state: TrainState) -> None:
+        moving_average(state.G_ema, state.G, cfg.ema, state.step)
+
     return Runner(G=engine.compiled(engine.distributed(state.G, placement), use_compile),
-                  D=engine.compiled(engine.distributed(state.D, placement), use_compile),
-                  D_frozen=engine.compiled(state.D, use_compile),
+                  D=seen_through_augmentation(engine.compiled(engine.distributed(state.D, placement), use_compile)),
+                  D_frozen=seen_through_augmentation(engine.compiled(state.D, use_compile)),
                   autocast=lambda: engine.autocast(placement.device, precision),
+                  objective=OBJECTIVES[OBJECTIVE_OF_RECIPE[cfg.recipe]],
+                  after_g_step=update_ema if state.G_ema is not None else Runner.after_g_step,
                   memory_format=engine.memory_format(placement.device), placement=placement)
+
+
+@torch.no_grad()
+def moving_average(average: nn.Module, model: nn.Module, decay: float, step: int) -> None:
+    """average <- decay * average + (1 - decay) * model; buffers (BatchNorm statistics) copied.
+
+    The decay ramps up over the first steps ((1 + step) / (10 + step)), so the average does not
+    spend thousands of steps forgetting the random initial weights."""
+    decay = min(decay, (1 + step) / (10 + step))
+    torch._foreach_lerp_(list(average.parameters()), list(model.parameters()), 1 - decay)
+    for mine, theirs in zip(average.buffers(), model.buffers(), strict=True):
+        mine.copy_(theirs)
 
 
 def uniform(batch: int, low: float, high: float, rng: torch.Generator, device: torch.device) -> torch.Tensor:
@@ -144,7 +179,7 @@ def train_step(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainCo
     with runner.autocast():
         fake = runner.G(z, fake_hair, fake_eyes)
         d_loss, d_stats = discriminator_loss(runner.D, real, real_hair, real_eyes, fake, fake_hair, fake_eyes,
-                                             real_target, fake_target, weights)
+                                             real_target, fake_target, weights, runner.objective)
     d_skipped = state.opt_d.step(d_loss)
 
     # G learns through D with D's weights held still. D stays in training mode, so its BatchNorm
@@ -152,10 +187,11 @@ def train_step(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainCo
     # version of this recipe froze BatchNorm onto its moving averages here and learned nothing).
     state.D.requires_grad_(False)
     with runner.autocast():
-        g_loss, g_stats = generator_loss(runner.D_frozen, fake, fake_hair, fake_eyes, weights)
+        g_loss, g_stats = generator_loss(runner.D_frozen, fake, fake_hair, fake_eyes, weights, runner.objective)
     g_skipped = state.opt_g.step(g_loss)
     state.D.requires_grad_(True)
     state.step += 1
+    runner.after_g_step(state)
     return {**d_stats, **g_stats, "skipped_d": d_skipped, "skipped_g": g_skipped}
 
 
@@ -165,6 +201,8 @@ def state_tensors(state: TrainState, placement: Placement) -> tuple[dict[str, to
     d_opt, d_opt_meta = optimizer_tensors("opt_d", state.opt_d.optimizer)
     rng = torch.stack(engine.gather_tensor(state.rng.get_state(), placement))
     tensors = {**module_tensors("G", state.G), **module_tensors("D", state.D), **g_opt, **d_opt, "rng.train": rng}
+    if state.G_ema is not None:
+        tensors.update(module_tensors("G_ema", state.G_ema))
     meta = {"optimizers": {"opt_g": g_opt_meta, "opt_d": d_opt_meta},
             "scalers": {"opt_g": state.opt_g.state_dict(), "opt_d": state.opt_d.state_dict()}}
     return tensors, meta
@@ -174,6 +212,8 @@ def restore_state(state: TrainState, checkpoint: Checkpoint, placement: Placemen
     tensors, meta = checkpoint.tensors, checkpoint.meta
     load_module("G", state.G, tensors)
     load_module("D", state.D, tensors)
+    if state.G_ema is not None:
+        load_module("G_ema", state.G_ema, tensors)
     load_optimizer("opt_g", state.opt_g.optimizer, tensors, meta["optimizers"]["opt_g"])
     load_optimizer("opt_d", state.opt_d.optimizer, tensors, meta["optimizers"]["opt_d"])
     state.opt_g.load_state_dict(meta["scalers"]["opt_g"])
@@ -190,7 +230,7 @@ def load_data(cfg: TrainConfig) -> FaceData:
 
 def model_config(cfg: TrainConfig, vocab: Vocabulary) -> ModelConfig:
     return ModelConfig(resolution=cfg.resolution, width=cfg.width, z_dim=cfg.z_dim, label_dim=cfg.label_dim,
-                       n_hair=len(vocab.hair), n_eyes=len(vocab.eyes))
+                       n_hair=len(vocab.hair), n_eyes=len(vocab.eyes), arch=cfg.recipe)
 
 
 def open_run(cfg: TrainConfig, resume: str | None, overrides: dict | None,
@@ -270,7 +310,9 @@ def loop(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainConfig, 
     weights = LossWeights(cfg.validity_weight, cfg.class_weight, cfg.fake_label_weight)
     if placement.is_main:
         (run / "samples").mkdir(exist_ok=True)
+        tidy(checkpoint_dir(run))
     saved_step = state.step
+    sampling_weights = "G_ema" if state.G_ema is not None else "G"
 
     def save(name: str | None = None, **extra_meta: float) -> None:
         nonlocal saved_step
@@ -283,19 +325,25 @@ def loop(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainConfig, 
                 tqdm.write(f"warning: the processes' weights differ at step {state.step}; saving rank 0's")
         if placement.is_main:
             save_checkpoint(checkpoint_dir(run), state.step, tensors,
-                            {**meta, **extra, **extra_meta, "generator_weights": "G"}, name=name)
-            prune(checkpoint_dir(run), KEEP_CHECKPOINTS)
+                            {**meta, **extra, **extra_meta, "generator_weights": sampling_weights}, name=name)
+            prune(checkpoint_dir(run), cfg.keep_checkpoints)
         if name is None:
             saved_step = state.step
+    sampling_weights = "G_ema" if state.G_ema is not None else "G"
 
-    def sample() -> Path:
+    def sample() -> Path | None:
         path = run / "samples" / f"step-{state.step:08d}.png"
-        pairs_grid(state.G, vocab, SAMPLE_SEED).save(path)
+        try:
+            pairs_grid(state.sampler, vocab, SAMPLE_SEED).save(path)
+        except OSError as err:  # a full disk costs a picture, not the run (a checkpoint failure stops it)
+            tqdm.write(f"warning: could not write {path}: {err}")
+            return None
         return path
 
     bar = tqdm(total=cfg.steps, initial=state.step, desc="training", unit="step", dynamic_ncols=True,
                disable=not placement.is_main)
     log = RunLog(run / "log.jsonl", bar) if placement.is_main else None
+    watch = CollapseWatch(data.images, state.G.cfg.n_hair, enabled=placement.is_main)
     totals: dict[str, torch.Tensor] = {}
     streak = worst_streak = torch.zeros((), device=placement.device)
     window_start, window_steps = time.perf_counter(), 0
@@ -314,8 +362,10 @@ def loop(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainConfig, 
                 numbers = {k: float(v) if k.startswith("skipped") else float(v) / window_steps
                            for k, v in engine.all_mean(totals, placement).items()}
                 rate = window_steps * cfg.batch_size * placement.world / (time.perf_counter() - window_start)
+                numbers.update(watch.measure(state.sampler))
                 if log is not None:
                     log.log(state.step, **numbers, images_per_s=round(rate, 1))
+                    report(watch.warnings(state.step, numbers))
                 if float(worst_streak) >= cfg.max_bad_steps:
                     raise DivergenceError(run, state.step, cfg.max_bad_steps, saved_step)
                 totals, window_start, window_steps = {}, time.perf_counter(), 0
@@ -329,9 +379,12 @@ def loop(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainConfig, 
             if placement.is_main and state.step % cfg.sample_every == 0:
                 sample()
             if state.step % cfg.checkpoint_every == 0:
-                save()
+                if float(streak) == 0:
+                    save()
+                elif log is not None:  # never save a state in the middle of a run of skipped steps
+                    tqdm.write(f"step {state.step}: the last {int(streak)} steps were skipped; checkpoint postponed")
             if evaluating:
-                numbers, improved = keeper(FaceGenerator(state.G, vocab, str(run), state.step))
+                numbers, improved = keeper(FaceGenerator(state.sampler, vocab, str(run), state.step))
                 log.log(state.step, **numbers)
                 if improved:
                     save("best", score=numbers["eval_score"])
@@ -340,17 +393,8 @@ def loop(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainConfig, 
         save()
     if placement.is_main:
         final = sample()
-        (run / "samples" / "latest.png").write_bytes(final.read_bytes())
+        if final is not None:
+            (run / "samples" / "latest.png").write_bytes(final.read_bytes())
         verb = "stopped" if state.step < cfg.steps else "finished"
         print(f"{verb} at step {state.step}: checkpoint in {checkpoint_dir(run)}, samples in {run / 'samples'} "
               f"(latest: {run / 'samples' / 'latest.png'})")
-
-
-class DivergenceError(RuntimeError):
-    """Too many steps in a row had non-finite losses or gradients."""
-
-    def __init__(self, run: Path, step: int, limit: int, saved_step: int) -> None:
-        super().__init__(
-            f"stopped at step {step}: {limit} or more steps in a row had non-finite losses or gradients and were "
-            f"skipped. The last good checkpoint is step {saved_step} in {checkpoint_dir(run)}. Try a lower learning "
-            f"rate, --precision fp32 or bf16, or check the data (acgan data check).")

@@ -1,0 +1,76 @@
+"""Generation speed on the CPU: one face's latency and batch throughput, PyTorch against onnxruntime.
+
+    python benchmarks/generate_speed.py                 # the default 64 px model (width 64), untrained
+    python benchmarks/generate_speed.py --run runs/demo # a trained run's generator instead
+
+Rows: the bare network call (noise and labels ready) for PyTorch eager and for the ONNX export, and
+the whole Python API call (`FaceGenerator.generate`: noise from the seed, the network, PIL images)
+for both. Latency is the median of many single-face calls after warm-up. Numbers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from acgan.export import OnnxRunner, export_onnx, load_onnx
+from acgan.generate import FaceGenerator, load, noise_for_seeds
+from acgan.models import Generator, ModelConfig
+from acgan.vocab import DEFAULT_VOCAB
+
+
+def median_seconds(call: Callable[[], object], repeats: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", help="a run folder or checkpoint (default: an untrained 64 px, width-64 model)")
+    parser.add_argument("--resolution", type=int, default=64)
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--batches", type=int, nargs="+", default=[16, 64, 256])
+    args = parser.parse_args()
+    if args.run:
+        model = load(args.run)
+    else:
+        G = Generator(ModelConfig(resolution=args.resolution, width=args.width)).eval()
+        model = FaceGenerator(G=G, vocab=DEFAULT_VOCAB, source="untrained", step=0)
+    with tempfile.TemporaryDirectory() as folder:
+        path = export_onnx(model, Path(folder) / "generator.onnx")
+        runner, exported = OnnxRunner(path), load_onnx(path)
+        G = model.G.eval()
+        print(f"CPU, {torch.get_num_threads()} torch threads | {model.resolution} px generator, "
+              f"{sum(p.numel() for p in G.parameters()) / 1e6:.1f} M parameters")
+        print("| what | batch | PyTorch ms | onnxruntime ms | PyTorch faces/s | onnxruntime faces/s |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for batch in [1, *args.batches]:
+            z = noise_for_seeds(range(batch), G.cfg.z_dim)
+            hair, eyes = torch.arange(batch) % G.cfg.n_hair, torch.arange(batch) % G.cfg.n_eyes
+            repeats = max(5, args.repeats // batch)
+            with torch.inference_mode():
+                torch_s = median_seconds(lambda z=z, h=hair, e=eyes: G(z, h, e), repeats)
+            onnx_s = median_seconds(lambda z=z, h=hair, e=eyes: runner(z, h, e), repeats)
+            print(f"| network call | {batch} | {torch_s * 1000:.2f} | {onnx_s * 1000:.2f} | {batch / torch_s:,.0f} | "
+                  f"{batch / onnx_s:,.0f} |", flush=True)
+        api = [median_seconds(lambda m=m: m.generate("blonde", "blue", n=1, seed=7), args.repeats)
+               for m in (model, exported)]
+        print(f"| generate() API, noise to PIL | 1 | {api[0] * 1000:.2f} | {api[1] * 1000:.2f} | "
+              f"{1 / api[0]:,.0f} | {1 / api[1]:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""`acgan data check`: every kind of problem is found, named, counted, and decides the exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+from typer.testing import CliRunner
+
+from acgan.cli import app
+from acgan.doctor import check_folder
+from tests.conftest import write_dataset
+
+runner = CliRunner()
+
+
+def broken_dataset(root: Path) -> Path:
+    rows = [(str(i), hair, eyes) for i, (hair, eyes) in enumerate(
+        [("blue", "red"), ("black", "gray"), ("pink", "green"), ("red", "blue"), ("blonde", "aqua"),
+         ("brown", "brown"), ("white", "pink")])]
+    write_dataset(root, rows, size=64)
+    faces = root / "faces"
+    (faces / "1.jpg").write_bytes(b"garbage")  # unreadable
+    payload = (faces / "2.jpg").read_bytes()
+    (faces / "2.jpg").write_bytes(payload[: len(payload) // 2])  # truncated
+    (faces / "3.jpg").unlink()  # missing
+    Image.new("L", (64, 64), 90).save(faces / "4.jpg")  # grayscale
+    Image.new("RGB", (80, 64), (9, 9, 9)).save(faces / "5.jpg")  # not square
+    Image.new("RGB", (16, 16), (9, 9, 9)).save(faces / "6.jpg")  # smaller than the resolution
+    Image.new("RGB", (64, 64), (9, 9, 9)).save(faces / "stray.png")  # no row names it
+    with open(root / "tags.csv", "a") as handle:
+        handle.write("7,silver hair red eyes\n0,blue hair red eyes\nnonsense\n")
+    return root
+
+
+def test_every_problem_is_found_and_named(tmp_path: Path) -> None:
+    report = check_folder(broken_dataset(tmp_path / "d"), resolution=32)
+    kinds = sorted(f.kind for f in report.errors)
+    assert kinds == ["duplicate id", "missing image", "unknown colour", "unparseable line", "unreadable image",
+                     "unreadable image"]
+    where = {f.kind: f.where for f in report.errors}
+    assert where["unknown colour"].endswith("tags.csv:8") and where["unparseable line"].endswith("tags.csv:10")
+    assert where["missing image"].endswith("tags.csv:4")
+    assert any("truncated" in f.message for f in report.errors)
+    warnings = {f.kind for f in report.warnings}
+    assert warnings == {"converted", "not square", "small", "unlisted image"}
+    assert report.converted == {"L": 1}
+    assert report.usable == 4 and report.rows == 10
+    assert not report.ok
+    assert int(report.counts.sum()) == 4
+    assert ("orange", "gray", 0) in report.rare_pairs()
+
+
+def test_exit_code_follows_what_training_would_do(tmp_path: Path, small_dataset: Path) -> None:
+    broken = broken_dataset(tmp_path / "d")
+    result = runner.invoke(app, ["data", "check", str(broken), "--resolution", "32"])
+    assert result.exit_code == 1 and "NOT OK" in result.output and "unreadable image: 2" in result.output
+    result = runner.invoke(app, ["data", "check", str(broken), "--resolution", "32", "--skip-bad"])
+    assert result.exit_code == 0 and "OK: `acgan train` would accept this data (with --skip-bad)" in result.output
+    result = runner.invoke(app, ["data", "check", str(small_dataset), "--json"])
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert report["ok"] and report["usable"] == 24 and report["sizes"] == {"48x48": 24}
+    result = runner.invoke(app, ["data", "check", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1 and "no tags.csv" in result.output
+
+
+def test_training_stops_on_the_first_problem_and_counts_the_rest(tmp_path: Path) -> None:
+    from acgan.config import TrainConfig
+    from acgan.tags import DataError
+    from acgan.train import train
+
+    broken = broken_dataset(tmp_path / "d")
+    try:
+        train(TrainConfig(data=str(broken), resolution=32, width=8, steps=1, out=str(tmp_path / "run")))
+    except DataError as err:
+        message = str(err)
+    assert "tags.csv:4: no image for id '3'" not in message or "more" in message
+    assert "acgan data check" in message and "--skip-bad" in message
