@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -142,17 +143,22 @@ def test_a_disk_that_refuses_writes_stops_the_run_and_keeps_the_checkpoint(
     assert not list((tmp_path / "run" / "checkpoints").glob(".*tmp*")), "no temporary files are left behind"
 
 
-def test_a_nan_batch_is_skipped_logged_and_the_run_goes_on(small_dataset: Path, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def poison_batches(monkeypatch: pytest.MonkeyPatch, poisoned_step: Callable[[int], bool]) -> None:
+    """Make the real batch of every step n with poisoned_step(n) all NaN."""
     original = DeviceData.sample
     calls = [0]
 
-    def poisoned(self: DeviceData, batch: int, rng: torch.Generator) -> tuple:
+    def sample(self: DeviceData, batch: int, rng: torch.Generator) -> tuple:
         calls[0] += 1
         real, hair, eyes = original(self, batch, rng)
-        return (real * float("nan"), hair, eyes) if calls[0] == 3 else (real, hair, eyes)
+        return (real * float("nan"), hair, eyes) if poisoned_step(calls[0]) else (real, hair, eyes)
 
-    monkeypatch.setattr(DeviceData, "sample", poisoned)
+    monkeypatch.setattr(DeviceData, "sample", sample)
+
+
+def test_a_nan_batch_is_skipped_logged_and_the_run_goes_on(small_dataset: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    poison_batches(monkeypatch, lambda step: step == 3)
     run = train(TrainConfig(**TINY, data=str(small_dataset), steps=8, checkpoint_every=4, out=str(tmp_path / "run")))
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [entry["skipped_d"] for entry in log] == [0, 1, 0, 0]
@@ -164,15 +170,7 @@ def test_a_nan_batch_is_skipped_logged_and_the_run_goes_on(small_dataset: Path, 
 
 def test_a_run_of_nan_steps_stops_with_the_last_good_checkpoint(small_dataset: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    original = DeviceData.sample
-    calls = [0]
-
-    def poisoned(self: DeviceData, batch: int, rng: torch.Generator) -> tuple:
-        calls[0] += 1
-        real, hair, eyes = original(self, batch, rng)
-        return (real * float("nan"), hair, eyes) if calls[0] > 4 else (real, hair, eyes)
-
-    monkeypatch.setattr(DeviceData, "sample", poisoned)
+    poison_batches(monkeypatch, lambda step: step > 4)
     with pytest.raises(DivergenceError, match=r"5 or more steps in a row .* last good checkpoint is step 4"):
         train(TrainConfig(**TINY, data=str(small_dataset), steps=40, checkpoint_every=4, max_bad_steps=5,
                           out=str(tmp_path / "run")))
