@@ -1,26 +1,37 @@
 #!/usr/bin/env bash
-# Every check that needs a GPU, in one script for a lent machine (about 12 minutes in all).
-#   copy ../shared/data/anime-faces-64 to data/anime-faces-64 (git-ignored) and carry it, then:
-#   bash benchmarks/gpu_check.sh [minutes-per-recipe]
-# Writes everything under $OUT (or ./gpu-out): the speed table, the runs' logs, grids and eval reports.
-set -euo pipefail
+# Every check that needs a GPU, in one script for a lent machine (about 7 minutes in all).
+#   cp -r ../shared/data/anime-faces-64 data/   (git-ignored), carry `data`, then:
+#   bash benchmarks/gpu_check.sh [seconds-per-recipe]
+# Everything it prints also goes to $OUT/log.txt (or ./gpu-out); each recipe's all-pairs picture
+# goes beside it. Each part has its own time limit, so one that stalls cannot eat the others' time.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-export PYTHONPATH=src ACGAN_CACHE=${ACGAN_CACHE:-/tmp/acgan-cache}
+export PYTHONPATH=src PYTHONUNBUFFERED=1 ACGAN_CACHE=${ACGAN_CACHE:-/tmp/acgan-cache}
 out=${OUT:-gpu-out}
-minutes=${1:-4}
-data=data/anime-faces-64
-mkdir -p "$out"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
+seconds=${1:-90}
+data=${DATA:-data/anime-faces-64}
+work=${WORK:-/tmp/acgan-gpu}
+mkdir -p "$out" "$work"
+exec > >(tee -a "$out/log.txt") 2>&1
 
-# 1. Training speed: acgan's step against the naive loop, batch 64 / 256 / 1024, 64 px, width 64.
-python3 benchmarks/train_speed.py --steps 50 --warmup 20 | tee "$out/train_speed.md"
+echo "== device"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import torch; print('torch', torch.__version__)"
 
-# 2. The same wall time for each recipe on the real faces at 64 px, with the light evaluation on.
-python3 -m acgan tagger train --data "$data" --resolution 64 --epochs 30 --device cuda -o "$out/tagger" \
-    | tee "$out/tagger.txt"
+echo "== 1. training speed: acgan's step against the naive loop (64 px, width 64)"
+timeout 200 python3 benchmarks/train_speed.py --steps 30 --warmup 10
+
+echo "== 2. tagger on the real faces (64 px)"
+timeout 90 python3 -m acgan tagger train --data "$data" --resolution 64 --epochs 30 -o "$work/tagger" 2>&1 | tr "\r" "\n" | grep -v "^tagger:"
+
+echo "== 3. classic and modern recipes, ${seconds} s of training each, then eval"
 for recipe in classic modern; do
-    timeout --signal=INT "$((minutes * 60))" python3 -m acgan train --data "$data" --recipe "$recipe" \
-        --steps 1000000 --eval-every 1000 --tagger "$out/tagger" --checkpoint-every 1000 \
-        --sample-every 1000 --out "$out/$recipe" || true
-    python3 -m acgan eval "$out/$recipe" --tagger "$out/tagger" --out "$out/$recipe/eval" | head -12
+    timeout --signal=INT "$seconds" python3 -m acgan train --data "$data" --recipe "$recipe" --steps 1000000 \
+        --checkpoint-every 100000 --sample-every 100000 --log-every 500 --keep-checkpoints 1 \
+        --out "$work/$recipe" > "$work/$recipe.out" 2>&1
+    tr '\r' '\n' < "$work/$recipe.out" | grep -v "^training:" | grep -v "^ *$" | tail -n 25
+    tail -n 2 "$work/$recipe/log.jsonl"
+    timeout 60 python3 -m acgan eval "$work/$recipe" --tagger "$work/tagger" --out "$work/$recipe-eval"
+    timeout 30 python3 -m acgan generate "$work/$recipe" --all-pairs --seed 7 -o "$out/$recipe-pairs.png"
 done
+echo "== done"

@@ -16,6 +16,7 @@ peak, peak memory, and the ratio to the naive loop. Numbers only: nothing is ass
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
 import time
 from collections.abc import Callable
@@ -50,24 +51,33 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed(step: Callable[[], object], device: torch.device, warmup: int, steps: int) -> float:
-    """Seconds per step after warm-up, synchronising the device before and after."""
+def graphs_compiled() -> int:
+    """Graphs torch.compile has built so far in this process (a rise after warm-up is a recompile)."""
+    return torch._dynamo.utils.counters["stats"]["unique_graphs"]
+
+
+def timed(step: Callable[[], object], device: torch.device, warmup: int, steps: int) -> tuple[float, int]:
+    """Seconds per step after warm-up, synchronising the device before and after, and the graphs
+    compiled during the timed steps."""
     for _ in range(warmup):
         step()
     sync(device)
+    graphs = graphs_compiled()
     start = time.perf_counter()
     for _ in range(steps):
         step()
     sync(device)
-    return (time.perf_counter() - start) / steps
+    return (time.perf_counter() - start) / steps, graphs_compiled() - graphs
 
 
 def acgan_step(cfg: TrainConfig, model_cfg: ModelConfig, data: FaceData, device: torch.device,
                fast: bool) -> Callable[[], object]:
+    """acgan's own step; fast=False runs it in fp32 without compilation (for counting FLOPs)."""
     placement = Placement(device)
     precision = resolve_precision(cfg.precision if fast else "fp32", device)
+    cfg = cfg if fast else dataclasses.replace(cfg, compile="off")
     state = build_state(cfg, model_cfg, placement, precision)
-    runner = build_runner(state, cfg if fast else TrainConfig(compile="off"), placement, precision)
+    runner = build_runner(state, cfg, placement, precision)
     on_device = DeviceData.from_faces(data, device)
     weights = LossWeights()
     return lambda: train_step(state, runner, on_device, cfg, weights)
@@ -133,7 +143,7 @@ def peak_flops(device: torch.device) -> tuple[float, str]:
                 return tflops * 1e12, f"{name}: {tflops:g} TFLOP/s dense bf16 (data sheet)"
         return float("nan"), f"{name}: peak unknown"
     a = torch.randn(1024, 1024)
-    best = min(timed(lambda: a @ a, device, 2, 5) for _ in range(3))
+    best = min(timed(lambda: a @ a, device, 2, 5)[0] for _ in range(3))
     return 2 * 1024**3 / best, f"CPU ({torch.get_num_threads()} threads): measured fp32 1024x1024 matmul rate"
 
 
@@ -161,25 +171,31 @@ def main() -> None:
     model_cfg = ModelConfig(resolution=args.resolution, width=args.width)
     peak, peak_source = peak_flops(device)
     precision = resolve_precision("auto", device)
-    print(f"device {device} | {args.resolution} px, width {args.width} | acgan: {precision}, "
-          f"compile {'on' if use_compile('auto', device) else 'off'}, channels-last {'on' if gpu else 'off'}, "
-          f"fused Adam {'on' if gpu else 'off'} | peak: {peak_source}")
-    print("| batch | loop | images/s | ms/step | GFLOP/step | % of peak | peak memory MB | vs naive |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    compiling = use_compile("auto", device)
+    print(f"device {device} | {args.resolution} px, width {args.width} | acgan: {precision}, fused Adam "
+          f"{'on' if gpu else 'off'}, channels-last {'on' if gpu else 'off'} when eager; 'acgan eager' is the same "
+          f"step without torch.compile | peak: {peak_source}")
+    loops = {"naive": lambda c: naive_step(c, model_cfg, data, device)}
+    if compiling:
+        loops["acgan eager"] = lambda c: acgan_step(dataclasses.replace(c, compile="off"), model_cfg, data, device,
+                                                    fast=True)
+    loops["acgan"] = lambda c: acgan_step(c, model_cfg, data, device, fast=True)
+    print("| batch | loop | images/s | ms/step | GFLOP/step | % of peak | peak memory MB | vs naive | "
+          "recompiles after warm-up |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for batch in batches:
-        cfg = TrainConfig(batch_size=batch, resolution=args.resolution, width=args.width)
+        cfg = TrainConfig(batch_size=batch, resolution=args.resolution, width=args.width, data="synthetic").resolved()
         flops = flops_per_step(cfg, model_cfg, data, device)
         rows = {}
-        for name, make in (("naive", lambda c=cfg: naive_step(c, model_cfg, data, device)),
-                           ("acgan", lambda c=cfg: acgan_step(c, model_cfg, data, device, fast=True))):
+        for name, make in loops.items():
             if gpu:
                 torch.cuda.reset_peak_memory_stats(device)
-            seconds = timed(make(), device, warmup, steps)
+            seconds, recompiles = timed(make(cfg), device, warmup, steps)
             rows[name] = seconds
             share = flops / seconds / peak * 100
             ratio = rows["naive"] / seconds
             print(f"| {batch} | {name} | {batch / seconds:,.0f} | {seconds * 1000:.1f} | {flops / 1e9:.1f} | "
-                  f"{share:.2f} | {peak_memory_mb(device):,.0f} | {ratio:.2f}x |", flush=True)
+                  f"{share:.2f} | {peak_memory_mb(device):,.0f} | {ratio:.2f}x | {recompiles} |", flush=True)
 
 
 if __name__ == "__main__":

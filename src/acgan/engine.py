@@ -7,7 +7,7 @@ The maths of a step lives in train.py and losses.py; this module only decides ho
 - every optimizer step goes through a GradScaler, which skips a step whose gradients are not finite
   without a host round trip when the optimizer is fused (CUDA); outside fp16 its scale is pinned
   at 1, so it only ever skips, never rescales;
-- channels-last tensors and fused Adam on CUDA (the CPU's oneDNN kernels crash on channels-last
+- channels-last tensors (eager only) and fused Adam on CUDA (the CPU's oneDNN kernels crash on channels-last
   1x1 backward in PyTorch 2.13, see docs/DESIGN.md);
 - torch.compile on CUDA by default, falling back to eager when compilation fails;
 - DistributedDataParallel when started by torchrun (RANK / WORLD_SIZE in the environment).
@@ -16,6 +16,7 @@ The maths of a step lives in train.py and losses.py; this module only decides ho
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import warnings
@@ -88,6 +89,7 @@ def leave(placement: Placement, finished: bool = True) -> None:
     """Leave the process group; after a normal finish, wait for every process first (tearing gloo down
     while process 0 still writes its last files aborted the other process now and then)."""
     if placement.distributed and dist.is_initialized():
+        gc.collect()  # DDP wrappers caught in reference cycles must let go of the group before it is torn down
         if finished:
             dist.barrier()
         dist.destroy_process_group()
@@ -187,8 +189,11 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     return torch.autocast(device.type, dtype=PRECISIONS[precision])
 
 
-def memory_format(device: torch.device) -> torch.memory_format:
-    return torch.channels_last if device.type == "cuda" else torch.contiguous_format
+def memory_format(device: torch.device, compiling: bool) -> torch.memory_format:
+    """Channels-last for eager CUDA. Compiled code chooses its own layouts (Inductor turns convolutions
+    channels-last by itself), and channels-last weights under torch.compile crashed the backward of G's
+    first transposed convolution in PyTorch 2.11 on an H100 (a stride check in convolution_backward)."""
+    return torch.channels_last if device.type == "cuda" and not compiling else torch.contiguous_format
 
 
 def all_mean(values: dict[str, torch.Tensor], placement: Placement) -> dict[str, torch.Tensor]:

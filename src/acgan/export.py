@@ -58,6 +58,8 @@ class OnnxRunner:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
+        # Idle worker threads otherwise spin between calls and starve PyTorch's own work on small machines.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -118,9 +118,8 @@ class DeviceData:
 def build_state(cfg: TrainConfig, model_cfg: ModelConfig, placement: Placement, precision: str = "fp32") -> TrainState:
     device = placement.device
     torch.manual_seed(cfg.seed)  # weight initialisation: the same on every process
-    G, D = (net.to(device) for net in build_networks(model_cfg))
-    if device.type == "cuda":
-        G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+    layout = engine.memory_format(device, engine.use_compile(cfg.compile, device))
+    G, D = (net.to(device, memory_format=layout) for net in build_networks(model_cfg))
     betas = (cfg.beta1, cfg.beta2)
     opt_g = GuardedOptimizer(engine.make_adam(G.parameters(), cfg.lr_g, betas, device), device, precision)
     opt_d = GuardedOptimizer(engine.make_adam(D.parameters(), cfg.lr_d, betas, device), device, precision)
@@ -146,7 +145,7 @@ def build_runner(state: TrainState, cfg: TrainConfig, placement: Placement, prec
                   autocast=lambda: engine.autocast(placement.device, precision),
                   objective=OBJECTIVES[OBJECTIVE_OF_RECIPE[cfg.recipe]],
                   after_g_step=update_ema if state.G_ema is not None else Runner.after_g_step,
-                  memory_format=engine.memory_format(placement.device), placement=placement)
+                  memory_format=engine.memory_format(placement.device, use_compile), placement=placement)
 
 
 @torch.no_grad()
