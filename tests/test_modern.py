@@ -95,6 +95,9 @@ def test_recipe_defaults_and_bad_recipe() -> None:
     assert (modern.lr_g, modern.lr_d, modern.beta1, modern.beta2) == (1e-4, 4e-4, 0.0, 0.9)
     assert modern.augment == "translation" and modern.ema == 0.999
     classic = TrainConfig(lr_g=3e-4).resolved()
+    assert classic.recipe == "classic"  # the built-in faces' default
     assert (classic.lr_g, classic.lr_d, classic.augment, classic.ema) == (3e-4, 2e-4, "none", 0.0)
+    assert TrainConfig(data="faces").resolved().recipe == "modern"  # real data's default
+    assert TrainConfig(data="faces", recipe="classic").resolved().recipe == "classic"
     with pytest.raises(ConfigError, match="recipe must be one of classic, modern"):
         TrainConfig(recipe="fancy").resolved()
