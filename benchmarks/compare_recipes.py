@@ -34,8 +34,7 @@ def train_for(recipe: str, minutes: float, args: argparse.Namespace) -> tuple[Pa
     command = acgan("train", "--data", args.data, "--recipe", recipe, "--resolution", str(args.resolution),
                     "--width", str(args.width), "--steps", "100000000", "--seed", str(args.seed),
                     "--checkpoint-every", str(args.checkpoint_every), "--keep-checkpoints", "100000",
-                    "--sample-every", "100000000",
-                    "--out", str(run))
+                    "--sample-every", "100000000", "--out", str(run))
     start = time.time()
     with open(args.out / f"{recipe}.log", "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
