@@ -9,8 +9,9 @@ import torch
 
 from acgan.augment import Augment, cutout, parse, translate
 from acgan.config import ConfigError, TrainConfig
+from acgan.losses import HINGE, LossWeights, generator_loss, noise_spread
 from acgan.models import ModelConfig, ModernDiscriminator, ModernGenerator, build_networks
-from acgan.train import moving_average
+from acgan.train import fake_labels, moving_average
 
 
 def test_spectral_norm_holds_each_layer_near_one() -> None:
@@ -93,11 +94,86 @@ def test_every_batchnorm_of_the_modern_generator_is_steered_by_the_labels() -> N
 def test_recipe_defaults_and_bad_recipe() -> None:
     modern = TrainConfig(recipe="modern").resolved()
     assert (modern.lr_g, modern.lr_d, modern.beta1, modern.beta2) == (1e-4, 4e-4, 0.0, 0.9)
-    assert modern.augment == "translation" and modern.ema == 0.999
+    assert modern.augment == "translation" and modern.ema == 0.999 and modern.mode_seeking == 1.0
     classic = TrainConfig(lr_g=3e-4).resolved()
     assert classic.recipe == "classic"  # the built-in faces' default
-    assert (classic.lr_g, classic.lr_d, classic.augment, classic.ema) == (3e-4, 2e-4, "none", 0.0)
+    assert (classic.lr_g, classic.lr_d, classic.augment, classic.ema, classic.mode_seeking) == (
+        3e-4, 2e-4, "none", 0.0, 0.0)
     assert TrainConfig(data="faces").resolved().recipe == "modern"  # real data's default
     assert TrainConfig(data="faces", recipe="classic").resolved().recipe == "classic"
     with pytest.raises(ConfigError, match="recipe must be one of classic, modern"):
         TrainConfig(recipe="fancy").resolved()
+
+
+def test_noise_spread_is_zero_when_the_noise_is_ignored_and_scales_with_the_faces() -> None:
+    torch.manual_seed(0)
+    z = torch.randn(6, 100)
+    same = torch.randn(1, 3, 8, 8).repeat(6, 1, 1, 1)
+    assert noise_spread(same, z) == 0
+    faces = torch.randn(6, 3, 8, 8)
+    assert torch.isclose(noise_spread(2 * faces, z), 2 * noise_spread(faces, z))
+    # Face i is paired with face i + 3: making face 3 a copy of face 0 removes one pair's distance.
+    moved = faces.clone()
+    moved[3] = faces[0]
+    assert noise_spread(moved, z) < noise_spread(faces, z)
+
+
+def test_paired_fake_labels_repeat_in_the_second_half() -> None:
+    cfg = ModelConfig(resolution=32, width=8, arch="modern")
+    rng = torch.Generator().manual_seed(0)
+    for batch in (8, 7):
+        hair, eyes = fake_labels(cfg, batch, paired=True, rng=rng)
+        half = (batch + 1) // 2
+        assert len(hair) == len(eyes) == batch
+        assert torch.equal(hair[half:], hair[:batch - half]) and torch.equal(eyes[half:], eyes[:batch - half])
+    hair, _ = fake_labels(cfg, 64, paired=False, rng=rng)
+    assert not torch.equal(hair[32:], hair[:32])
+
+
+def blind_critic(images: torch.Tensor, *_: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A critic that sees nothing: the same scores for every image, so only the mode-seeking term teaches."""
+    n = len(images)
+    return torch.zeros(n), torch.zeros(n, 12), torch.zeros(n, 11)
+
+
+def test_the_mode_seeking_term_alone_teaches_g_to_use_its_noise() -> None:
+    torch.manual_seed(0)
+    cfg = ModelConfig(resolution=32, width=8, arch="modern")
+    G, _ = build_networks(cfg)
+    rng = torch.Generator().manual_seed(1)
+    optimizer = torch.optim.Adam(G.parameters(), lr=1e-3)
+    weights = LossWeights(validity=0.0, label=0.0, mode_seeking=1.0)
+    spreads = []
+    for _ in range(30):
+        z = torch.randn(16, cfg.z_dim, generator=rng)
+        hair, eyes = fake_labels(cfg, 16, paired=True, rng=rng)
+        fake = G(z, hair, eyes)
+        loss, stats = generator_loss(blind_critic, fake, hair, eyes, weights, HINGE, z)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        spreads.append(float(stats["g_spread"]))
+    assert spreads[-1] > 2 * spreads[0]
+    with pytest.raises(ValueError, match="needs the noise"):
+        generator_loss(blind_critic, fake, hair, eyes, weights, HINGE)
+
+
+def test_with_noise_in_blocks_the_noise_steers_every_batchnorm() -> None:
+    z = torch.randn(2, 100, generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([3, 3])
+    for in_blocks in (False, True):
+        torch.manual_seed(0)
+        G = ModernGenerator(ModelConfig(resolution=32, width=8, arch="modern", noise_in_blocks=in_blocks))
+        with torch.no_grad():
+            G.project.weight[:, :100] = 0  # the noise now reaches G only through its BatchNorms, if at all
+            for m in G.modules():
+                if m.__class__.__name__ == "ConditionalBatchNorm":
+                    m.scale.weight.normal_(0, 0.5)
+        out = G.eval()(z, labels, labels)
+        assert ((out[0] - out[1]).abs().max() > 1e-3) == in_blocks
+
+
+def test_a_model_config_saved_before_noise_in_blocks_loads_as_it_was() -> None:
+    saved = {k: v for k, v in ModelConfig(arch="modern").to_json().items() if k != "noise_in_blocks"}
+    assert ModelConfig.from_json(saved).noise_in_blocks is False
+    assert ModernGenerator(ModelConfig.from_json(saved)).blocks[0].norm1.scale.in_features == 32

@@ -32,6 +32,9 @@ class LossWeights:
     # faces it lets D learn whatever private code G uses for a label instead of the colour, and G's
     # colours stop matching its labels (docs/DESIGN.md has the numbers).
     fake_label: float = 0.0
+    # G's reward for drawing different faces from different noise with the same colours (the
+    # mode-seeking term of MSGAN); 0: off. Needs a batch whose two halves share their labels.
+    mode_seeking: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,29 @@ def discriminator_loss(D: Critic, real: torch.Tensor, real_hair: torch.Tensor, r
 
 
 def generator_loss(D: Critic, fake: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor, weights: LossWeights,
-                   objective: Objective = BCE) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """G's loss through D: pass as real, and have the requested colours read back."""
+                   objective: Objective = BCE, z: torch.Tensor | None = None
+                   ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """G's loss through D: pass as real, and have the requested colours read back (and, with a
+    mode-seeking weight, draw faces as far apart as their noise is)."""
     out = D(fake, hair, eyes)
     loss = weights.validity * objective.g(out[0].float()) + weights.label * label_loss(out, hair, eyes)
-    return loss, {"g_loss": loss.detach()}
+    stats = {}
+    if weights.mode_seeking:
+        if z is None:
+            raise ValueError("the mode-seeking term needs the noise the fakes were drawn from")
+        spread = noise_spread(fake, z)
+        loss = loss + weights.mode_seeking / (spread + 1e-5)
+        stats["g_spread"] = spread.detach()
+    return loss, {"g_loss": loss.detach(), **stats}
+
+
+def noise_spread(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Mean over paired faces of (image distance / noise distance), pairing face i with face i + ceil(B/2).
+
+    The batch's two halves were drawn for the same labels, so each pair differs only in its noise:
+    a generator that ignores the noise scores 0. Distances are mean absolute differences (MSGAN)."""
+    half = (len(fake) + 1) // 2
+    pairs = len(fake) - half
+    image_gap = (fake[:pairs].float() - fake[half:half + pairs].float()).abs().flatten(1).mean(1)
+    noise_gap = (z[:pairs] - z[half:half + pairs]).abs().mean(1)
+    return (image_gap / noise_gap).mean()

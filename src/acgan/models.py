@@ -13,7 +13,8 @@ The modern design (`arch="modern"`, after SNGAN / BigGAN-style residual networks
 
     G: [z | hair embedding | eye embedding] -> linear to 4x4 -> residual up-blocks (nearest x2,
        3x3 convs) whose BatchNorms are conditional: every one takes its scale and shift from the
-       labels, so the colours steer every layer -> BatchNorm, ReLU, 3x3 conv to RGB -> tanh
+       labels and the noise, so colours and noise steer every layer -> BatchNorm, ReLU, 3x3 conv to
+       RGB -> tanh
     D: the classic strided convolutions with spectral normalisation on every weight instead of
        BatchNorm -> flatten -> real/fake logit plus a projection term (label embeddings . features),
        and the hair and eye heads.
@@ -40,6 +41,8 @@ class ModelConfig:
     n_hair: int = 12
     n_eyes: int = 11
     arch: str = "classic"
+    # Modern G only: the noise joins the labels in every conditional BatchNorm, not only the first layer.
+    noise_in_blocks: bool = False
 
     def __post_init__(self) -> None:
         if self.resolution not in (32, 64, 128):
@@ -187,25 +190,28 @@ def upsample(x: torch.Tensor) -> torch.Tensor:
 
 
 class ModernGenerator(nn.Module):
-    """(z, hair, eyes) -> RGB image in [-1, 1]; the labels condition every BatchNorm."""
+    """(z, hair, eyes) -> RGB image in [-1, 1]; the labels (and, with `noise_in_blocks`, the noise)
+    condition every BatchNorm. Noise that reaches only the first layer can be drowned by the labels
+    further up; fed to every block it kept more variety inside a colour pair (docs/RESULTS.md)."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.hair_embedding = nn.Embedding(cfg.n_hair, cfg.label_dim)
         self.eye_embedding = nn.Embedding(cfg.n_eyes, cfg.label_dim)
-        code_dim = 2 * cfg.label_dim
+        code_dim = 2 * cfg.label_dim + (cfg.z_dim if cfg.noise_in_blocks else 0)
         # The classic plan (width * 4 at 4x4 for 32 px, halving per doubling), one more halving for the
         # block that reaches full resolution, where convolutions cost the most.
         c = [cfg.channels(s) for s in range(cfg.stages)] + [max(cfg.channels(cfg.stages - 1) // 2, 8)]
         self.c0 = c[0]
-        self.project = nn.Linear(cfg.z_dim + code_dim, c[0] * 16)
+        self.project = nn.Linear(cfg.z_dim + 2 * cfg.label_dim, c[0] * 16)
         self.blocks = nn.ModuleList(UpBlock(c[i], c[i + 1], code_dim) for i in range(cfg.stages))
         self.out = nn.Sequential(nn.BatchNorm2d(c[-1]), nn.ReLU(), nn.Conv2d(c[-1], 3, 3, 1, 1), nn.Tanh())
 
     def forward(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
-        code = torch.cat([embed(self.hair_embedding, hair), embed(self.eye_embedding, eyes)], dim=1)
-        h = self.project(torch.cat([z, code], dim=1)).view(len(z), self.c0, 4, 4)
+        labels = torch.cat([embed(self.hair_embedding, hair), embed(self.eye_embedding, eyes)], dim=1)
+        h = self.project(torch.cat([z, labels], dim=1)).view(len(z), self.c0, 4, 4)
+        code = torch.cat([labels, z], dim=1) if self.cfg.noise_in_blocks else labels
         for block in self.blocks:
             h = block(h, code)
         return self.out(h)

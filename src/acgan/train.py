@@ -164,6 +164,19 @@ def uniform(batch: int, low: float, high: float, rng: torch.Generator, device: t
     return torch.empty(batch, device=device).uniform_(low, high, generator=rng)
 
 
+def fake_labels(model_cfg: ModelConfig, batch: int, paired: bool,
+                rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The colours G is asked for: uniform over the pairs; with `paired`, the batch's second half
+    repeats the first half's labels (what the mode-seeking term compares)."""
+    drawn = (batch + 1) // 2 if paired else batch
+    device = rng.device
+    hair = torch.randint(model_cfg.n_hair, (drawn,), device=device, generator=rng)
+    eyes = torch.randint(model_cfg.n_eyes, (drawn,), device=device, generator=rng)
+    if paired:
+        hair, eyes = hair.repeat(2)[:batch], eyes.repeat(2)[:batch]
+    return hair, eyes
+
+
 def train_step(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainConfig,
                weights: LossWeights) -> dict[str, torch.Tensor]:
     """One D update and one G update; returns the step's numbers as device tensors (no host sync)."""
@@ -171,8 +184,7 @@ def train_step(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainCo
     real, real_hair, real_eyes = data.sample(batch, rng)
     real = real.contiguous(memory_format=runner.memory_format)
     z = torch.randn(batch, state.G.cfg.z_dim, device=device, generator=rng)
-    fake_hair = torch.randint(state.G.cfg.n_hair, (batch,), device=device, generator=rng)
-    fake_eyes = torch.randint(state.G.cfg.n_eyes, (batch,), device=device, generator=rng)
+    fake_hair, fake_eyes = fake_labels(state.G.cfg, batch, paired=bool(weights.mode_seeking), rng=rng)
     real_target = uniform(batch, cfg.real_target_min, cfg.real_target_max, rng, device)
     fake_target = uniform(batch, cfg.fake_target_min, cfg.fake_target_max, rng, device)
     with runner.autocast():
@@ -186,7 +198,7 @@ def train_step(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainCo
     # version of this recipe froze BatchNorm onto its moving averages here and learned nothing).
     state.D.requires_grad_(False)
     with runner.autocast():
-        g_loss, g_stats = generator_loss(runner.D_frozen, fake, fake_hair, fake_eyes, weights, runner.objective)
+        g_loss, g_stats = generator_loss(runner.D_frozen, fake, fake_hair, fake_eyes, weights, runner.objective, z)
     g_skipped = state.opt_g.step(g_loss)
     state.D.requires_grad_(True)
     state.step += 1
@@ -229,7 +241,8 @@ def load_data(cfg: TrainConfig) -> FaceData:
 
 def model_config(cfg: TrainConfig, vocab: Vocabulary) -> ModelConfig:
     return ModelConfig(resolution=cfg.resolution, width=cfg.width, z_dim=cfg.z_dim, label_dim=cfg.label_dim,
-                       n_hair=len(vocab.hair), n_eyes=len(vocab.eyes), arch=cfg.recipe)
+                       n_hair=len(vocab.hair), n_eyes=len(vocab.eyes), arch=cfg.recipe,
+                       noise_in_blocks=cfg.recipe == "modern")
 
 
 def open_run(cfg: TrainConfig, resume: str | None, overrides: dict | None,
@@ -272,7 +285,8 @@ def _train(cfg: TrainConfig, resume: str | None, overrides: dict | None, given: 
     say(data.counts_table())
     for note in data.notes:
         say(f"note: {note}")
-    model_cfg = model_config(cfg, data.vocab)
+    # A resumed run rebuilds the networks its checkpoint holds, even if newer code would build others.
+    model_cfg = ModelConfig.from_json(checkpoint.meta["model"]) if checkpoint else model_config(cfg, data.vocab)
     state = build_state(cfg, model_cfg, placement, precision)
     meta = {"model": model_cfg.to_json(), "vocab": data.vocab.to_json(), "config": cfg.to_json()}
     if checkpoint is not None:
@@ -306,7 +320,7 @@ def best_keeper(cfg: TrainConfig, data: FaceData, run: Path, placement: Placemen
 def loop(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainConfig, run: Path, meta: dict,
          vocab: Vocabulary, keeper: BestKeeper | None = None) -> None:
     placement = runner.placement
-    weights = LossWeights(cfg.validity_weight, cfg.class_weight, cfg.fake_label_weight)
+    weights = LossWeights(cfg.validity_weight, cfg.class_weight, cfg.fake_label_weight, cfg.mode_seeking or 0.0)
     if placement.is_main:
         (run / "samples").mkdir(exist_ok=True)
         tidy(checkpoint_dir(run))
@@ -328,7 +342,6 @@ def loop(state: TrainState, runner: Runner, data: DeviceData, cfg: TrainConfig, 
             prune(checkpoint_dir(run), cfg.keep_checkpoints)
         if name is None:
             saved_step = state.step
-    sampling_weights = "G_ema" if state.G_ema is not None else "G"
 
     def sample() -> Path | None:
         path = run / "samples" / f"step-{state.step:08d}.png"
