@@ -7,6 +7,7 @@ import pytest
 
 from acgan.metrics import (
     balanced_labels,
+    colour_balanced,
     confusion_matrix,
     diversity,
     diversity_ratio,
@@ -67,3 +68,9 @@ def test_diversity_sees_collapse() -> None:
     assert diversity_ratio(diversity(varied, hair, eyes), real) == pytest.approx(1.0)
     assert diversity_ratio(diversity(collapsed, hair, eyes), real) < 0.01
     assert mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
+
+
+def test_colour_balanced_accuracy_counts_every_colour_once() -> None:
+    # A tagger that reads the common colour well and the rare one badly: 0.9 and 0.1 by colour.
+    assert colour_balanced({"blue": 0.9, "orange": 0.1}) == 0.5
+    assert colour_balanced({}) is None

@@ -1,7 +1,9 @@
 """Evaluating a generator against real faces with an independent tagger: does it obey, look real, vary?
 
     tag accuracy   faces generated for every hair x eye pair (balanced, fixed seeds), read back by the
-                   tagger; the tagger's accuracy on held-out real faces is the ceiling
+                   tagger; the tagger's accuracy on held-out real faces is the ceiling, both as measured
+                   (the data's own mix of colours) and colour-balanced (every colour counted once, as
+                   the generated faces are asked for them: rare colours the tagger misses weigh more)
     Frechet dist.  tagger features of generated faces vs real faces, where the generated faces are
                    drawn for exactly the real faces' labels (so an uneven label distribution is not
                    counted as unrealism); two disjoint real sets of the same size give the floor
@@ -24,6 +26,7 @@ from acgan.data import FaceData, to_unit_range
 from acgan.generate import FaceGenerator, draw
 from acgan.metrics import (
     balanced_labels,
+    colour_balanced,
     confusion_matrix,
     diversity,
     diversity_ratio,
@@ -108,7 +111,9 @@ def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData, settings: Eva
         "settings": {"per_pair": settings.per_pair, "seed": settings.seed, "generated_faces": len(hair),
                      "real_faces": reference.faces, "frechet_faces": len(reference.hair),
                      "resolution": model.resolution, "tagger_resolution": tagger.resolution},
-        "tagger": {"held_out": tagger.held_out},
+        "tagger": {"held_out": tagger.held_out,
+                   "colour_balanced": {a: colour_balanced(tagger.held_out.get(f"{a}_per_colour", {}))
+                                       for a in ("hair", "eyes")}},
         "tag_accuracy": tag_accuracy(hair_pred, eye_pred, hair, eyes, vocab),
         "confusion": {"hair": confusion_matrix(hair, hair_pred, len(vocab.hair)).tolist(),
                       "eyes": confusion_matrix(eyes, eye_pred, len(vocab.eyes)).tolist()},

@@ -37,6 +37,12 @@ def tag_accuracy(hair_pred: np.ndarray, eye_pred: np.ndarray, hair: np.ndarray, 
     }
 
 
+def colour_balanced(per_colour: dict[str, float]) -> float | None:
+    """Mean accuracy over colours, each counted once: what a tagger scores on faces asked for every colour
+    equally often (as generated faces are), from its per-colour accuracy on faces in their natural mix."""
+    return float(np.mean(list(per_colour.values()))) if per_colour else None
+
+
 def confusion_matrix(truth: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
     """counts[i, j]: faces asked (or labelled) i and read as j."""
     return np.bincount(truth * n + pred, minlength=n * n).reshape(n, n)
