@@ -19,13 +19,13 @@ from acgan.train import train
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=["classic", "modern"])
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("export") / "run"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ACGAN_CACHE", str(out.parent / "cache"))
-        return train(TrainConfig(resolution=32, width=8, steps=6, builtin_faces=200, batch_size=8, lr_g=0.02,
-                                 sample_every=1000, checkpoint_every=1000, out=str(out)))
+        return train(TrainConfig(recipe=request.param, resolution=32, width=8, steps=6, builtin_faces=200,
+                                 batch_size=8, lr_g=0.02, sample_every=1000, checkpoint_every=1000, out=str(out)))
 
 
 def test_onnx_matches_pytorch_for_any_batch(run: Path, tmp_path: Path) -> None:

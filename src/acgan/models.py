@@ -210,7 +210,7 @@ class ModernGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
         labels = torch.cat([embed(self.hair_embedding, hair), embed(self.eye_embedding, eyes)], dim=1)
-        h = self.project(torch.cat([z, labels], dim=1)).view(len(z), self.c0, 4, 4)
+        h = self.project(torch.cat([z, labels], dim=1)).view(-1, self.c0, 4, 4)  # -1: a batch an export keeps open
         code = torch.cat([labels, z], dim=1) if self.cfg.noise_in_blocks else labels
         for block in self.blocks:
             h = block(h, code)
