@@ -74,3 +74,17 @@ def test_a_file_that_is_not_an_export_is_refused(tmp_path: Path) -> None:
     onnx.save(helper.make_model(graph), str(tmp_path / "plain.onnx"))
     with pytest.raises(ValueError, match="not an acgan export"):
         OnnxRunner(tmp_path / "plain.onnx")
+
+
+def test_a_missing_or_broken_export_is_a_clear_error(run: Path, tmp_path: Path) -> None:
+    from acgan.serve import load_for_serving
+
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.onnx: no such ONNX file"):
+        OnnxRunner(tmp_path / "nowhere.onnx")
+    (tmp_path / "broken.onnx").write_bytes(b"half an export")
+    with pytest.raises(ValueError, match=r"broken\.onnx: not a readable ONNX model"):
+        OnnxRunner(tmp_path / "broken.onnx")
+    (run / "generator.onnx").unlink(missing_ok=True)
+    with pytest.raises(ValueError, match=r"--backend onnx: cannot load .*generator\.onnx.*acgan export"):
+        load_for_serving(run, backend="onnx")
+    assert load_for_serving(run, backend="auto").backend == "torch"  # no export: PyTorch, without a fuss

@@ -62,7 +62,12 @@ class OnnxRunner:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: no such ONNX file")
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime's own error types (InvalidProtobuf, Fail, ...) share no base
+            raise ValueError(f"{path}: not a readable ONNX model ({str(err).splitlines()[0][:160]})") from None
         meta = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
         if meta is None:
             raise ValueError(f"{path}: not an acgan export (no '{METADATA_KEY}' metadata)")
