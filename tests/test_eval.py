@@ -85,7 +85,10 @@ def test_eval_command_writes_the_report(builtin_tagger: Tagger, tmp_path: Path) 
     assert report["diversity"]["ratio"] > 0 and report["diversity"]["pairs"] > 100
     assert report["inception_fid"] is None and "Inception FID" in report["inception_fid_note"]
     assert np.array(report["confusion"]["hair"]).sum() == 264
-    assert "hair read back" in (folder / "report.md").read_text()
+    balanced = report["tagger"]["colour_balanced"]["eyes"]
+    assert balanced == np.mean(list(builtin_tagger.held_out["eyes_per_colour"].values()))
+    text = (folder / "report.md").read_text()
+    assert "hair read back" in text and f"{balanced:.1%} colour-balanced" in text
     for name in ("confusion_hair.png", "confusion_eyes.png", "per_colour.png", "losses.png"):
         assert Image.open(folder / name).width > 200
 

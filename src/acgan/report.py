@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from acgan.metrics import colour_balanced
 from acgan.palette import swatch
 
 DASH = "–"
@@ -95,13 +94,13 @@ def summary_table(report: dict) -> list[str]:
     floor = f"{_number(frechet.get('real_floor'))} (real vs real)"
     if ratio is not None:
         floor += f" → {ratio:.1f}× the floor"
-    balanced = {a: colour_balanced(ceiling.get(f"{a}_per_colour", {})) for a in ("hair", "eyes")}
+    balanced = report["tagger"].get("colour_balanced", {})
     rows = [
         ("hair read back", percent(generated.get("hair")),
-         f"{percent(ceiling.get('hair'))} (tagger on held-out real faces); {percent(balanced['hair'])} with every "
+         f"{percent(ceiling.get('hair'))} (tagger on held-out real faces); {percent(balanced.get('hair'))} with every "
          "colour counted equally, as the generated faces are asked"),
         ("eyes read back", percent(generated.get("eyes")),
-         f"{percent(ceiling.get('eyes'))}; {percent(balanced['eyes'])} colour-balanced"),
+         f"{percent(ceiling.get('eyes'))}; {percent(balanced.get('eyes'))} colour-balanced"),
         ("both", percent(generated.get("both")), percent(ceiling.get("both"))),
         ("Fréchet distance (tagger features)", _number(frechet.get("generated_vs_real")), floor),
         # Diversity is shown as a ratio so that real faces are 1.00 by definition and collapse reads as ~0.
