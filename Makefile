@@ -33,3 +33,4 @@ $(CHROMIUM):
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from acgan.metrics import colour_balanced
+from acgan.judge.metrics import colour_balanced
 
 RECIPES = ("classic", "modern")
 

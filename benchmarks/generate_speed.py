@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 
-from acgan.export import OnnxRunner, export_onnx, load_onnx
-from acgan.generate import FaceGenerator, load, noise_for_seeds
-from acgan.models import Generator, ModelConfig
-from acgan.vocab import DEFAULT_VOCAB
+from acgan.data.vocab import DEFAULT_VOCAB
+from acgan.nets import ClassicGenerator, ModelConfig
+from acgan.sample.export import OnnxRunner, export_onnx, load_onnx
+from acgan.sample.generator import FaceGenerator, load, noise_for_seeds
 
 
 def median_seconds(call: Callable[[], object], repeats: int, warmup: int = 5) -> float:
@@ -47,7 +47,7 @@ def main() -> None:
     if args.run:
         model = load(args.run)
     else:
-        G = Generator(ModelConfig(resolution=args.resolution, width=args.width)).eval()
+        G = ClassicGenerator(ModelConfig(resolution=args.resolution, width=args.width)).eval()
         model = FaceGenerator(G=G, vocab=DEFAULT_VOCAB, source="untrained", step=0)
     with tempfile.TemporaryDirectory() as folder:
         path = export_onnx(model, Path(folder) / "generator.onnx")

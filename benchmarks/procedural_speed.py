@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from acgan.procedural import procedural_dataset
+from acgan.data.procedural import procedural_dataset
 
 
 def faces_per_second(n: int, size: int, repeats: int) -> float:

@@ -26,13 +26,13 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from acgan.config import TrainConfig
-from acgan.data import FaceData
-from acgan.engine import Placement, resolve_precision, use_compile
-from acgan.losses import LossWeights
-from acgan.models import Discriminator, Generator, ModelConfig
-from acgan.train import DeviceData, build_runner, build_state, train_step
-from acgan.vocab import DEFAULT_VOCAB
+from acgan.data.faces import FaceData
+from acgan.data.vocab import DEFAULT_VOCAB
+from acgan.nets import ClassicDiscriminator, ClassicGenerator, ModelConfig
+from acgan.train.engine import Placement, precision_on, use_compile
+from acgan.train.losses import LossWeights
+from acgan.train.settings import Settings, resolve
+from acgan.train.step import DeviceData, build_runner, build_state, train_step
 
 # Dense bf16 tensor-core peaks from the vendors' data sheets, in TFLOP/s.
 GPU_PEAK_TFLOPS = {"H100 SXM": 989.4, "H100 PCIe": 756.0, "H100": 989.4, "H200": 989.4, "A100": 312.0,
@@ -70,11 +70,11 @@ def timed(step: Callable[[], object], device: torch.device, warmup: int, steps: 
     return (time.perf_counter() - start) / steps, graphs_compiled() - graphs
 
 
-def acgan_step(cfg: TrainConfig, model_cfg: ModelConfig, data: FaceData, device: torch.device,
+def acgan_step(cfg: Settings, model_cfg: ModelConfig, data: FaceData, device: torch.device,
                fast: bool) -> Callable[[], object]:
     """acgan's own step; fast=False runs it in fp32 without compilation (for counting FLOPs)."""
     placement = Placement(device)
-    precision = resolve_precision(cfg.precision if fast else "fp32", device)
+    precision = precision_on(device, cfg.precision if fast else "fp32")
     cfg = cfg if fast else dataclasses.replace(cfg, compile="off")
     state = build_state(cfg, model_cfg, placement, precision)
     runner = build_runner(state, cfg, placement, precision)
@@ -83,10 +83,10 @@ def acgan_step(cfg: TrainConfig, model_cfg: ModelConfig, data: FaceData, device:
     return lambda: train_step(state, runner, on_device, cfg, weights)
 
 
-def naive_step(cfg: TrainConfig, model_cfg: ModelConfig, data: FaceData, device: torch.device) -> Callable[[], object]:
+def naive_step(cfg: Settings, model_cfg: ModelConfig, data: FaceData, device: torch.device) -> Callable[[], object]:
     """The classic loop: host-side numpy batches, fp32, NCHW, a host round trip for every loss."""
     torch.manual_seed(cfg.seed)
-    G, D = Generator(model_cfg).to(device), Discriminator(model_cfg).to(device)
+    G, D = ClassicGenerator(model_cfg).to(device), ClassicDiscriminator(model_cfg).to(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
     images = data.images.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1  # preprocessed once, as in Keras
@@ -125,7 +125,7 @@ def naive_step(cfg: TrainConfig, model_cfg: ModelConfig, data: FaceData, device:
     return step
 
 
-def flops_per_step(cfg: TrainConfig, model_cfg: ModelConfig, data: FaceData, device: torch.device) -> int:
+def flops_per_step(cfg: Settings, model_cfg: ModelConfig, data: FaceData, device: torch.device) -> int:
     """Counted on one eager fp32 step (the count does not depend on precision or compilation)."""
     step = acgan_step(cfg, model_cfg, data, device, fast=False)
     step()
@@ -170,7 +170,7 @@ def main() -> None:
     data = synthetic_faces(args.faces, args.resolution)
     model_cfg = ModelConfig(resolution=args.resolution, width=args.width)
     peak, peak_source = peak_flops(device)
-    precision = resolve_precision("auto", device)
+    precision = precision_on(device, "auto")
     compiling = use_compile("auto", device)
     print(f"device {device} | {args.resolution} px, width {args.width} | acgan: {precision}, fused Adam "
           f"{'on' if gpu else 'off'}, channels-last {'on' if gpu else 'off'} when eager; 'acgan eager' is the same "
@@ -184,7 +184,7 @@ def main() -> None:
           "recompiles after warm-up |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for batch in batches:
-        cfg = TrainConfig(batch_size=batch, resolution=args.resolution, width=args.width, data="synthetic").resolved()
+        cfg = resolve(batch_size=batch, resolution=args.resolution, width=args.width, data="synthetic")
         flops = flops_per_step(cfg, model_cfg, data, device)
         rows = {}
         for name, make in loops.items():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acgan.vocab import DEFAULT_VOCAB
+from acgan.data.vocab import DEFAULT_VOCAB
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +49,8 @@ def small_dataset(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def builtin_tagger(tmp_path_factory: pytest.TempPathFactory):
     """A tagger trained on 4,000 built-in faces at 32 px (about 20 s), shared by the tests that judge faces."""
-    from acgan.data import builtin_data
-    from acgan.tagger import train_tagger
+    from acgan.data.builtin import builtin_data
+    from acgan.judge.tagger import train_tagger
 
     faces = builtin_data(4000, 32, seed=1, cache_dir=tmp_path_factory.mktemp("tagger-cache"))
     return train_tagger(faces, epochs=6, width=12, lr=3e-3, seed=1, progress=False)

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import acgan
-from acgan.generate import FaceGenerator
-from acgan.serve import create_app
+from acgan.sample.generator import FaceGenerator
+from acgan.serve.app import create_app
 from tests.test_serve import build_tiny_run, decode_png, pixels, running_server
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -100,6 +100,12 @@ def choose(page, attribute: str, colour: str) -> None:
         "radio", name=colour, exact=True).check()
 
 
+def same_face(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same face up to rounding: the server draws a request's faces in one batch, the API one by one, and
+    the CPU's convolutions round a batch differently (measured: one channel of one pixel off by 1 of 255)."""
+    return a.shape == b.shape and int(np.abs(a.astype(int) - b.astype(int)).max()) <= 1
+
+
 def test_the_page_draws_faces_keeps_them_and_morphs(page, base_url: str, model: FaceGenerator,
                                                     tmp_path: Path) -> None:
     page.goto(base_url + "/")
@@ -116,13 +122,13 @@ def test_the_page_draws_faces_keeps_them_and_morphs(page, base_url: str, model: 
     assert all(width == 32 for width in blue["decoded"])  # naturalWidth: the PNGs decoded at their own size
     assert blue["seeds"] == [7, 8, 9, 10]
     for k, source in enumerate(blue["sources"]):  # what the page shows is what the Python API draws
-        assert np.array_equal(data_url_pixels(source), pixels(model.generate("blue", "red", 1, 7 + k)[0]))
+        assert same_face(data_url_pixels(source), pixels(model.generate("blue", "red", 1, 7 + k)[0]))
 
     choose(page, "hair", "green")  # a swatch redraws at once; Generate gives the same faces again
     page.get_by_role("button", name="Generate", exact=True).click()
     green = wait_for_faces(page, 4, 7, "green", "red")
     assert not np.array_equal(data_url_pixels(green["sources"][0]), data_url_pixels(blue["sources"][0]))
-    assert np.array_equal(data_url_pixels(green["sources"][0]), pixels(model.generate("green", "red", 1, 7)[0]))
+    assert same_face(data_url_pixels(green["sources"][0]), pixels(model.generate("green", "red", 1, 7)[0]))
     page.screenshot(path=str(tmp_path / "desktop-generate.png"), full_page=True)
 
     first = page.locator("#results figure").first

@@ -26,7 +26,7 @@ def run(small_dataset: Path, tmp_path: Path) -> Path:
 
 def test_train_writes_a_self_describing_run_folder(run: Path) -> None:
     record = json.loads((run / "config.json").read_text())
-    assert record["config"]["steps"] == 4 and record["config"]["width"] == 8
+    assert record["settings"]["steps"] == 4 and record["settings"]["width"] == 8
     assert record["vocab"]["hair"][0] == "orange" and record["model"]["resolution"] == 32
     assert record["acgan_version"] and record["data"]["faces"] == 24
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]

@@ -10,9 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from acgan.data import load_folder, to_unit_range
-from acgan.tags import DataError
-from acgan.vocab import DEFAULT_VOCAB
+from acgan.data.faces import to_unit_range
+from acgan.data.folder import load_folder
+from acgan.data.tags import DataError
+from acgan.data.vocab import DEFAULT_VOCAB
 from tests.conftest import colour_of, write_dataset
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from acgan.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
+from acgan.run.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
 
 TINY = ["--device", "cpu", "--resolution", "32", "--width", "8", "--batch-size", "8", "--log-every", "2",
         "--sample-every", "1000", "--checkpoint-every", "3"]
@@ -30,7 +30,7 @@ def test_two_processes_stay_identical_and_resume(small_dataset: Path, tmp_path: 
                      "step-00000006.json", "step-00000006.safetensors"]
     for path in list_checkpoints(run / "checkpoints"):
         checkpoint = load_checkpoint(path)
-        assert checkpoint.meta["replicas_in_sync"] is True
+        assert checkpoint.record.info["replicas_in_sync"] is True
         assert checkpoint.tensors["rng.train"].shape[0] == 2  # each process's random state, for an exact resume
     record = json.loads((run / "config.json").read_text())
     assert record["processes"] == 2
@@ -40,4 +40,4 @@ def test_two_processes_stay_identical_and_resume(small_dataset: Path, tmp_path: 
 
     result = torchrun("--resume", str(run), "--steps", "9")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert latest_checkpoint(run).step == 9 and latest_checkpoint(run).meta["replicas_in_sync"] is True
+    assert latest_checkpoint(run).step == 9 and latest_checkpoint(run).record.info["replicas_in_sync"] is True

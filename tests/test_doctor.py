@@ -9,7 +9,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from acgan.cli import app
-from acgan.doctor import check_folder
+from acgan.data.doctor import check_folder
 from tests.conftest import write_dataset
 
 runner = CliRunner()
@@ -67,13 +67,13 @@ def test_exit_code_follows_what_training_would_do(tmp_path: Path, small_dataset:
 
 
 def test_training_stops_on_the_first_problem_and_counts_the_rest(tmp_path: Path) -> None:
-    from acgan.config import TrainConfig
-    from acgan.tags import DataError
-    from acgan.train import train
+    from acgan.data.tags import DataError
+    from acgan.train.settings import resolve
+    from acgan.train.trainer import train
 
     broken = broken_dataset(tmp_path / "d")
     try:
-        train(TrainConfig(data=str(broken), resolution=32, width=8, steps=1, out=str(tmp_path / "run")))
+        train(resolve(data=str(broken), resolution=32, width=8, steps=1, out=str(tmp_path / "run")))
     except DataError as err:
         message = str(err)
     assert "tags.csv:4: no image for id '3'" not in message or "more" in message

@@ -12,16 +12,21 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from acgan.cli import app
-from acgan.config import TrainConfig
-from acgan.data import FaceData, builtin_data, to_unit_range
-from acgan.evaluate import EvalSettings, EvaluationError, evaluate
-from acgan.generate import FaceGenerator
-from acgan.models import Generator, ModelConfig
-from acgan.tagger import Tagger, load_tagger, save_tagger, train_tagger
-from acgan.train import train
-from acgan.vocab import DEFAULT_VOCAB, Vocabulary
+from acgan.data.builtin import builtin_data
+from acgan.data.faces import FaceData, to_unit_range
+from acgan.data.vocab import DEFAULT_VOCAB, Vocabulary
+from acgan.judge.evaluate import EvalSettings, EvaluationError, evaluate
+from acgan.judge.tagger import Tagger, load_tagger, save_tagger, train_tagger
+from acgan.nets import ClassicGenerator, ModelConfig
+from acgan.sample.generator import FaceGenerator, TorchGenerator
+from acgan.train.settings import resolve
+from acgan.train.trainer import train
 
 runner = CliRunner()
+
+
+def classic_runner(cfg: ModelConfig) -> TorchGenerator:
+    return TorchGenerator(ClassicGenerator(cfg), cfg)
 
 
 def test_tagger_learns_the_builtin_faces(builtin_tagger: Tagger) -> None:
@@ -44,7 +49,7 @@ def test_tagger_round_trips_through_safetensors(builtin_tagger: Tagger, tmp_path
 
 def test_an_untrained_generator_scores_near_chance(builtin_tagger: Tagger) -> None:
     real = builtin_data(600, 32, seed=2)
-    untrained = FaceGenerator(G=Generator(ModelConfig(resolution=32, width=8)), vocab=DEFAULT_VOCAB,
+    untrained = FaceGenerator(G=classic_runner(ModelConfig(resolution=32, width=8)), vocab=DEFAULT_VOCAB,
                               source="untrained", step=0)
     result = evaluate(untrained, builtin_tagger, real, EvalSettings(per_pair=2, frechet_faces=200))
     assert result["tag_accuracy"]["hair"] < 0.25 and result["tag_accuracy"]["eyes"] < 0.25
@@ -55,7 +60,7 @@ def test_an_untrained_generator_scores_near_chance(builtin_tagger: Tagger) -> No
 def test_a_tagger_with_other_colours_is_refused(builtin_tagger: Tagger) -> None:
     real = builtin_data(100, 32, seed=2)
     other = Vocabulary(hair=("silver", "gold"), eyes=("violet", "red"))
-    model = FaceGenerator(G=Generator(ModelConfig(resolution=32, width=8, n_hair=2, n_eyes=2)), vocab=other,
+    model = FaceGenerator(G=classic_runner(ModelConfig(resolution=32, width=8, n_hair=2, n_eyes=2)), vocab=other,
                           source="other", step=0)
     with pytest.raises(EvaluationError, match="the tagger knows other colours than the run"):
         evaluate(model, builtin_tagger, real)
@@ -71,7 +76,7 @@ def test_a_colour_without_faces_is_a_clear_tagger_error() -> None:
 
 def test_eval_command_writes_the_report(builtin_tagger: Tagger, tmp_path: Path) -> None:
     save_tagger(builtin_tagger, tmp_path / "tagger")
-    run = train(TrainConfig(resolution=32, width=8, steps=20, builtin_faces=600, batch_size=16, log_every=5,
+    run = train(resolve(resolution=32, width=8, steps=20, builtin_faces=600, batch_size=16, log_every=5,
                             sample_every=1000, checkpoint_every=1000, out=str(tmp_path / "run")))
     result = runner.invoke(app, ["eval", str(run), "--tagger", str(tmp_path / "tagger"), "--per-pair", "2",
                                  "--frechet-faces", "150"])
@@ -101,11 +106,11 @@ def test_eval_without_a_checkpoint_or_tagger_is_a_clear_error(tmp_path: Path) ->
 
 def test_training_with_eval_keeps_a_best_checkpoint(builtin_tagger: Tagger, tmp_path: Path) -> None:
     save_tagger(builtin_tagger, tmp_path / "tagger")
-    run = train(TrainConfig(resolution=32, width=8, steps=20, builtin_faces=600, batch_size=16, log_every=5,
+    run = train(resolve(resolution=32, width=8, steps=20, builtin_faces=600, batch_size=16, log_every=5,
                             sample_every=1000, checkpoint_every=1000, eval_every=10, tagger=str(tmp_path / "tagger"),
                             out=str(tmp_path / "run")))
     lines = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     evals = [line for line in lines if "eval_score" in line]
     assert [line["step"] for line in evals] == [10, 20]
     best = json.loads((run / "checkpoints" / "best.json").read_text())
-    assert best["score"] == pytest.approx(max(line["eval_score"] for line in evals), abs=1e-4)
+    assert best["info"]["score"] == pytest.approx(max(line["eval_score"] for line in evals), abs=1e-4)

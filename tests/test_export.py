@@ -11,10 +11,12 @@ import torch
 from typer.testing import CliRunner
 
 from acgan.cli import app
-from acgan.config import TrainConfig
-from acgan.export import OnnxRunner, export_onnx, load_onnx, one_hot
-from acgan.generate import load, noise_for_seeds
-from acgan.train import train
+from acgan.errors import UserError
+from acgan.sample.export import OnnxRunner, export_onnx, load_onnx, one_hot
+from acgan.sample.faces import noise_for_seeds
+from acgan.sample.generator import load
+from acgan.train.settings import resolve
+from acgan.train.trainer import train
 
 runner = CliRunner()
 
@@ -24,7 +26,7 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     out = tmp_path_factory.mktemp("export") / "run"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ACGAN_CACHE", str(out.parent / "cache"))
-        return train(TrainConfig(recipe=request.param, resolution=32, width=8, steps=6, builtin_faces=200,
+        return train(resolve(recipe=request.param, resolution=32, width=8, steps=6, builtin_faces=200,
                                  batch_size=8, lr_g=0.02, sample_every=1000, checkpoint_every=1000, out=str(out)))
 
 
@@ -36,7 +38,7 @@ def test_onnx_matches_pytorch_for_any_batch(run: Path, tmp_path: Path) -> None:
     for batch in (1, 5, 64):
         z = noise_for_seeds(range(batch), 100)
         hair, eyes = torch.arange(batch) % 12, torch.arange(batch) % 11
-        expected = model.G.eval()(z, hair, eyes).detach()
+        expected = model.G(z, hair, eyes)
         assert runner_(z, hair, eyes).shape == (batch, 3, 32, 32)
         assert (runner_(z, hair, eyes) - expected).abs().max() < 1e-4
         # Colour weights: one-hot rows equal the index form; a blend lies between its two ends.
@@ -72,19 +74,19 @@ def test_a_file_that_is_not_an_export_is_refused(tmp_path: Path) -> None:
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
     onnx.save(helper.make_model(graph), str(tmp_path / "plain.onnx"))
-    with pytest.raises(ValueError, match="not an acgan export"):
+    with pytest.raises(UserError, match="not an acgan export"):
         OnnxRunner(tmp_path / "plain.onnx")
 
 
 def test_a_missing_or_broken_export_is_a_clear_error(run: Path, tmp_path: Path) -> None:
-    from acgan.serve import load_for_serving
+    from acgan.serve.app import load_for_serving
 
-    with pytest.raises(FileNotFoundError, match=r"nowhere\.onnx: no such ONNX file"):
+    with pytest.raises(UserError, match=r"nowhere\.onnx: no such ONNX file"):
         OnnxRunner(tmp_path / "nowhere.onnx")
     (tmp_path / "broken.onnx").write_bytes(b"half an export")
-    with pytest.raises(ValueError, match=r"broken\.onnx: not a readable ONNX model"):
+    with pytest.raises(UserError, match=r"broken\.onnx: not a readable ONNX model"):
         OnnxRunner(tmp_path / "broken.onnx")
     (run / "generator.onnx").unlink(missing_ok=True)
-    with pytest.raises(ValueError, match=r"--backend onnx: cannot load .*generator\.onnx.*acgan export"):
+    with pytest.raises(UserError, match=r"--backend onnx: cannot load .*generator\.onnx.*acgan export"):
         load_for_serving(run, backend="onnx")
     assert load_for_serving(run, backend="auto").backend == "torch"  # no export: PyTorch, without a fuss

@@ -20,21 +20,22 @@ from hypothesis import strategies as st
 from PIL import Image
 from typer.testing import CliRunner
 
-from acgan import checkpoint as checkpoint_module
-from acgan.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
 from acgan.cli import app
-from acgan.config import TrainConfig
-from acgan.health import DivergenceError
-from acgan.tags import DataError, parse_line
-from acgan.train import DeviceData, train
-from acgan.vocab import DEFAULT_VOCAB
+from acgan.data.tags import DataError, parse_line
+from acgan.data.vocab import DEFAULT_VOCAB
+from acgan.run import checkpoint as checkpoint_module
+from acgan.run.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
+from acgan.train.health import DivergenceError
+from acgan.train.settings import resolve
+from acgan.train.step import DeviceData
+from acgan.train.trainer import train
 
 TINY = dict(resolution=32, width=8, batch_size=8, log_every=2, sample_every=1000)
 STEPS = 60
 # A CLI run that dies (SIGKILL, from inside) partway through writing its Nth file atomically.
 KILL_DURING_WRITE = """
 import os, signal, sys
-from acgan import checkpoint
+from acgan.run import checkpoint
 original, calls = checkpoint.write_atomic, [0]
 def dying_write(path, payload):
     calls[0] += 1
@@ -135,7 +136,7 @@ def test_a_disk_that_refuses_writes_stops_the_run_and_keeps_the_checkpoint(
 
     monkeypatch.setattr(checkpoint_module.os, "fsync", failing_fsync)
     with pytest.raises(CheckpointError) as caught:
-        train(TrainConfig(**TINY, data=str(small_dataset), steps=9, checkpoint_every=3, out=str(tmp_path / "run")))
+        train(resolve(**TINY, data=str(small_dataset), steps=9, checkpoint_every=3, out=str(tmp_path / "run")))
     message = str(caught.value)
     assert words in message and "the previous checkpoint step-00000003.json is intact" in message
     monkeypatch.setattr(checkpoint_module.os, "fsync", real_fsync)
@@ -159,7 +160,7 @@ def poison_batches(monkeypatch: pytest.MonkeyPatch, poisoned_step: Callable[[int
 def test_a_nan_batch_is_skipped_logged_and_the_run_goes_on(small_dataset: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     poison_batches(monkeypatch, lambda step: step == 3)
-    run = train(TrainConfig(**TINY, data=str(small_dataset), steps=8, checkpoint_every=4, out=str(tmp_path / "run")))
+    run = train(resolve(**TINY, data=str(small_dataset), steps=8, checkpoint_every=4, out=str(tmp_path / "run")))
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [entry["skipped_d"] for entry in log] == [0, 1, 0, 0]
     assert all(entry["skipped_g"] == 0 for entry in log)
@@ -172,7 +173,7 @@ def test_a_run_of_nan_steps_stops_with_the_last_good_checkpoint(small_dataset: P
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     poison_batches(monkeypatch, lambda step: step > 4)
     with pytest.raises(DivergenceError, match=r"5 or more steps in a row .* last good checkpoint is step 4"):
-        train(TrainConfig(**TINY, data=str(small_dataset), steps=40, checkpoint_every=4, max_bad_steps=5,
+        train(resolve(**TINY, data=str(small_dataset), steps=40, checkpoint_every=4, max_bad_steps=5,
                           out=str(tmp_path / "run")))
     # The step-8 checkpoint fell inside the run of skipped steps: it was postponed, not written.
     assert [load_checkpoint(p).step for p in list_checkpoints(tmp_path / "run" / "checkpoints")] == [4]
@@ -180,7 +181,7 @@ def test_a_run_of_nan_steps_stops_with_the_last_good_checkpoint(small_dataset: P
 
 def test_a_png_can_be_drawn_again_from_its_metadata(small_dataset: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    run = train(TrainConfig(**TINY, data=str(small_dataset), steps=4, lr_g=0.02, checkpoint_every=4,
+    run = train(resolve(**TINY, data=str(small_dataset), steps=4, lr_g=0.02, checkpoint_every=4,
                             out=str(tmp_path / "run")))
     first = tmp_path / "face.png"
     assert runner.invoke(app, ["generate", str(run), "--hair", "random", "--eyes", "green", "-n", "1", "--seed", "5",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from acgan.health import CHANCE_WINDOWS, COLLAPSE_FROM_STEP, CollapseWatch
-from acgan.models import Generator, ModelConfig
+from acgan.nets import ClassicGenerator, ModelConfig
+from acgan.train.health import CHANCE_WINDOWS, COLLAPSE_FROM_STEP, CollapseWatch
 
 
 def watch() -> CollapseWatch:
@@ -34,7 +34,7 @@ def test_labels_read_at_chance_warn_after_enough_windows() -> None:
 
 def test_the_measured_spread_is_low_for_a_generator_that_ignores_its_noise() -> None:
     torch.manual_seed(0)
-    G = Generator(ModelConfig(resolution=32, width=8)).eval()
+    G = ClassicGenerator(ModelConfig(resolution=32, width=8)).eval()
     noise_weights = G.net[0].weight[: G.cfg.z_dim]
     w = watch()
     with torch.no_grad():  # an untrained G barely moves with its noise (why the watch waits); make it

@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from acgan.config import TrainConfig
-from acgan.generate import draw, load
-from acgan.metrics import balanced_labels, tag_accuracy
-from acgan.tagger import Tagger
-from acgan.train import train
+from acgan.judge.metrics import balanced_labels, tag_accuracy
+from acgan.judge.tagger import Tagger
+from acgan.sample.generator import draw, load
+from acgan.train.settings import resolve
+from acgan.train.trainer import train
 
 
 @pytest.mark.parametrize(("recipe", "steps"), [("classic", 1000), ("modern", 600)])
 def test_a_short_run_on_builtin_faces_obeys_the_tags(tmp_path: Path, builtin_tagger: Tagger, recipe: str,
                                                      steps: int) -> None:
-    run = train(TrainConfig(recipe=recipe, resolution=32, width=32, steps=steps, builtin_faces=4000, seed=0,
+    run = train(resolve(recipe=recipe, resolution=32, width=32, steps=steps, builtin_faces=4000, seed=0,
                             out=str(tmp_path / "run"), log_every=100, sample_every=10_000, checkpoint_every=10_000))
     tagger = builtin_tagger  # trained on other built-in faces (another seed) than the GAN saw
 

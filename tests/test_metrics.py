@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from acgan.metrics import (
+from acgan.data.vocab import DEFAULT_VOCAB
+from acgan.judge.metrics import (
     balanced_labels,
     colour_balanced,
     confusion_matrix,
@@ -15,7 +16,6 @@ from acgan.metrics import (
     mean_pairwise_distance,
     tag_accuracy,
 )
-from acgan.vocab import DEFAULT_VOCAB
 
 
 def test_frechet_distance_of_two_gaussians_matches_the_formula() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from acgan.models import Discriminator, Generator, ModelConfig
+from acgan.nets import ClassicDiscriminator, ClassicGenerator, ModelConfig
 
 
 @pytest.mark.parametrize("resolution", [32, 64, 128])
 def test_shapes_and_ranges(resolution: int) -> None:
     cfg = ModelConfig(resolution=resolution, width=8)
-    G, D = Generator(cfg), Discriminator(cfg)
+    G, D = ClassicGenerator(cfg), ClassicDiscriminator(cfg)
     z = torch.randn(3, cfg.z_dim)
     images = G(z, torch.tensor([0, 5, 11]), torch.tensor([0, 4, 10]))
     assert images.shape == (3, 3, resolution, resolution)
@@ -22,7 +22,7 @@ def test_shapes_and_ranges(resolution: int) -> None:
 
 def test_classic_channel_plan_at_width_64() -> None:
     cfg = ModelConfig(resolution=64, width=64)
-    G, D = Generator(cfg), Discriminator(cfg)
+    G, D = ClassicGenerator(cfg), ClassicDiscriminator(cfg)
     g_convs = [m for m in G.net.modules() if isinstance(m, (torch.nn.ConvTranspose2d, torch.nn.Conv2d))]
     assert [m.out_channels for m in g_convs] == [512, 256, 128, 64, 64, 3]
     assert isinstance(g_convs[-2], torch.nn.Conv2d) and g_convs[-2].kernel_size == (3, 3)
@@ -36,7 +36,7 @@ def test_classic_channel_plan_at_width_64() -> None:
 
 def test_labels_change_the_image() -> None:
     torch.manual_seed(0)
-    G = Generator(ModelConfig(resolution=32, width=8)).eval()
+    G = ClassicGenerator(ModelConfig(resolution=32, width=8)).eval()
     z = torch.randn(1, 100)
     blue = G(z, torch.tensor([8]), torch.tensor([9]))
     black = G(z, torch.tensor([9]), torch.tensor([9]))

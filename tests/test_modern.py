@@ -7,11 +7,12 @@ import copy
 import pytest
 import torch
 
-from acgan.augment import Augment, cutout, parse, translate
-from acgan.config import ConfigError, TrainConfig
-from acgan.losses import HINGE, LossWeights, generator_loss, noise_spread
-from acgan.models import ModelConfig, ModernDiscriminator, ModernGenerator, build_networks
-from acgan.train import fake_labels, moving_average
+from acgan.errors import ConfigError
+from acgan.nets import ModelConfig, ModernDiscriminator, ModernGenerator, build_networks
+from acgan.train.augment import Augment, cutout, parse, translate
+from acgan.train.losses import HINGE, LossWeights, generator_loss, noise_spread
+from acgan.train.settings import resolve
+from acgan.train.step import fake_labels, moving_average
 
 
 def test_spectral_norm_holds_each_layer_near_one() -> None:
@@ -92,17 +93,17 @@ def test_every_batchnorm_of_the_modern_generator_is_steered_by_the_labels() -> N
 
 
 def test_recipe_defaults_and_bad_recipe() -> None:
-    modern = TrainConfig(recipe="modern").resolved()
+    modern = resolve(recipe="modern")
     assert (modern.lr_g, modern.lr_d, modern.beta1, modern.beta2) == (1e-4, 4e-4, 0.0, 0.9)
     assert modern.augment == "translation" and modern.ema == 0.999 and modern.mode_seeking == 1.0
-    classic = TrainConfig(lr_g=3e-4).resolved()
+    classic = resolve(lr_g=3e-4)
     assert classic.recipe == "classic"  # the built-in faces' default
     assert (classic.lr_g, classic.lr_d, classic.augment, classic.ema, classic.mode_seeking) == (
         3e-4, 2e-4, "none", 0.0, 0.0)
-    assert TrainConfig(data="faces").resolved().recipe == "modern"  # real data's default
-    assert TrainConfig(data="faces", recipe="classic").resolved().recipe == "classic"
+    assert resolve(data="faces").recipe == "modern"  # real data's default
+    assert resolve(data="faces", recipe="classic").recipe == "classic"
     with pytest.raises(ConfigError, match="recipe must be one of classic, modern"):
-        TrainConfig(recipe="fancy").resolved()
+        resolve(recipe="fancy")
 
 
 def test_noise_spread_is_zero_when_the_noise_is_ignored_and_scales_with_the_faces() -> None:

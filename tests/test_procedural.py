@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acgan.palette import SWATCHES, swatch
-from acgan.procedural import procedural_dataset, render_faces
-from acgan.vocab import DEFAULT_VOCAB, Vocabulary
+from acgan.data.palette import SWATCHES, swatch
+from acgan.data.procedural import procedural_dataset, render_faces
+from acgan.data.vocab import DEFAULT_VOCAB, Vocabulary
 
 HAIR = DEFAULT_VOCAB.hair
 EYES = DEFAULT_VOCAB.eyes

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acgan.report import markdown, read_log, write_report
-from acgan.vocab import DEFAULT_VOCAB
+from acgan.data.vocab import DEFAULT_VOCAB
+from acgan.judge.report import markdown, read_log, write_report
 
 
 def fake_report() -> dict:

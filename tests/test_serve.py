@@ -30,10 +30,13 @@ from typer.testing import CliRunner
 
 import acgan
 from acgan.cli import app as cli_app
-from acgan.generate import MAX_SEED, FaceGenerator, resolve_colours, save_png
-from acgan.palette import swatch
-from acgan.serve import MAX_BODY_BYTES, create_app
-from acgan.vocab import DEFAULT_VOCAB
+from acgan.data.palette import swatch
+from acgan.data.vocab import DEFAULT_VOCAB
+from acgan.sample.faces import MAX_SEED, colours_for
+from acgan.sample.generator import FaceGenerator
+from acgan.sample.outputs import save_face
+from acgan.serve.app import create_app
+from acgan.serve.limits import MAX_BODY_BYTES
 
 runner = CliRunner()
 
@@ -46,14 +49,14 @@ def build_tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     G's learning rate is huge so that four steps move its weights well away from their tiny initial values:
     at the default rate every face is the same flat gray, and comparing pixels would prove nothing."""
-    from acgan.config import TrainConfig
-    from acgan.train import train
+    from acgan.train.settings import resolve
+    from acgan.train.trainer import train
 
     out = tmp_path_factory.getbasetemp() / "serve-tiny-run"
     if not any((out / "checkpoints").glob("*.json")):
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("ACGAN_CACHE", str(tmp_path_factory.mktemp("serve-cache")))
-            train(TrainConfig(resolution=32, width=8, steps=4, builtin_faces=200, batch_size=8, lr_g=0.05,
+            train(resolve(resolution=32, width=8, steps=4, builtin_faces=200, batch_size=8, lr_g=0.05,
                               sample_every=1000, checkpoint_every=1000, log_every=1000, out=str(out)))
     return out
 
@@ -188,7 +191,7 @@ def test_a_single_png_is_byte_for_byte_what_save_png_writes(client, model: FaceG
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.headers["x-acgan-seed"] == "5"
     assert json.loads(response.headers["x-acgan-faces"]) == [[5, "pink", "green"]]
-    save_png(model.generate("pink", "green", 1, 5)[0], tmp_path / "face.png", model, 5, "pink", "green")
+    save_face(model.generate("pink", "green", 1, 5)[0], tmp_path / "face.png", model, (5, "pink", "green"))
     assert response.content == (tmp_path / "face.png").read_bytes()
 
 
@@ -209,7 +212,7 @@ def test_random_colours_come_from_each_faces_seed_and_are_reported(client, model
     first, again = client.post("/api/generate", json=request).json(), client.post("/api/generate", json=request).json()
     assert first == again
     faces = first["faces"]
-    assert [resolve_colours(model.vocab, f["seed"], "random", "random") for f in faces] == [
+    assert [colours_for(model.vocab, f["seed"], "random", "random") for f in faces] == [
         (f["hair"], f["eyes"]) for f in faces]
     assert len({f["hair"] for f in faces}) > 1 and len({f["eyes"] for f in faces}) > 1
     expected = model.generate([f["hair"] for f in faces], [f["eyes"] for f in faces], n=12, seed=100)
@@ -239,7 +242,7 @@ def test_recolour_keeps_the_noise_and_changes_the_colours(client, model: FaceGen
     assert response.status_code == 200
     faces = response.json()["faces"]
     assert len(faces) == len(pairs) and {f["seed"] for f in faces} == {42}
-    assert faces[-1]["eyes"] == resolve_colours(model.vocab, 42, "blue", "random")[1]
+    assert faces[-1]["eyes"] == colours_for(model.vocab, 42, "blue", "random")[1]
     for face in faces:
         expected = model.generate(face["hair"], face["eyes"], n=1, seed=42)[0]
         assert np.array_equal(decode_png(face["png"]), pixels(expected))

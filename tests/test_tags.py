@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from acgan.tags import DataError, read_tags
-from acgan.vocab import DEFAULT_VOCAB, Vocabulary
+from acgan.data.tags import DataError, read_tags
+from acgan.data.vocab import DEFAULT_VOCAB, Vocabulary
 
 
 def write(tmp_path: Path, text: str | bytes) -> Path:

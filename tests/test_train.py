@@ -14,14 +14,16 @@ import numpy as np
 import pytest
 import torch
 
-from acgan.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
-from acgan.config import ConfigError, TrainConfig
-from acgan.data import FaceData
-from acgan.engine import Placement
-from acgan.losses import LossWeights
-from acgan.models import ModelConfig
-from acgan.train import DeviceData, build_runner, build_state, restore_state, state_tensors, train, train_step
-from acgan.vocab import DEFAULT_VOCAB
+from acgan.data.faces import FaceData
+from acgan.data.vocab import DEFAULT_VOCAB
+from acgan.errors import ConfigError
+from acgan.nets import ModelConfig
+from acgan.run.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
+from acgan.train.engine import Placement
+from acgan.train.losses import LossWeights
+from acgan.train.settings import Settings, resolve
+from acgan.train.step import DeviceData, build_runner, build_state, restore_state, state_tensors, train_step
+from acgan.train.trainer import resume, train
 
 TINY = dict(resolution=32, width=8, batch_size=8, log_every=2, sample_every=1000, checkpoint_every=3)
 
@@ -35,13 +37,13 @@ def random_faces(n: int = 32, size: int = 32) -> FaceData:
 CPU = Placement(torch.device("cpu"))
 
 
-def cpu_state(cfg: TrainConfig, seed_cfg: TrainConfig | None = None):
+def cpu_state(cfg: Settings, seed_cfg: Settings | None = None):
     state = build_state(seed_cfg or cfg, ModelConfig(resolution=32, width=8), CPU)
     return state, build_runner(state, cfg, CPU, "fp32")
 
 
 def test_one_step_changes_both_networks() -> None:
-    cfg = TrainConfig(**TINY).resolved()
+    cfg = resolve(**TINY)
     state, runner = cpu_state(cfg)
     before_g = [p.detach().clone() for p in state.G.parameters()]
     before_d = [p.detach().clone() for p in state.D.parameters()]
@@ -55,17 +57,19 @@ def test_one_step_changes_both_networks() -> None:
 
 
 def test_checkpoint_round_trip_restores_everything(tmp_path: Path) -> None:
-    from acgan.checkpoint import save_checkpoint
+    from acgan.run.checkpoint import Record, save_checkpoint
 
-    cfg = TrainConfig(**TINY).resolved()
+    cfg = resolve(**TINY)
     data = DeviceData.from_faces(random_faces(), CPU.device)
     state, runner = cpu_state(cfg)
     for _ in range(2):
         train_step(state, runner, data, cfg, LossWeights())
-    tensors, meta = state_tensors(state, CPU)
-    path = save_checkpoint(tmp_path, state.step, tensors, meta)
-    copy, copy_runner = cpu_state(cfg, TrainConfig(**TINY, seed=99).resolved())
-    restore_state(copy, load_checkpoint(path), CPU)
+    tensors, training = state_tensors(state, CPU)
+    record = Record(kind="training", step=state.step, vocab=DEFAULT_VOCAB, model=state.model_cfg.to_json(),
+                    training=training)
+    path = save_checkpoint(tmp_path, record, tensors)
+    copy, copy_runner = cpu_state(cfg, resolve(**TINY, seed=99))
+    restore_state(copy, load_checkpoint(path), cfg, CPU)
     assert copy.step == 2
     # Both now take the same next step, bit for bit.
     train_step(state, runner, data, cfg, LossWeights())
@@ -80,13 +84,13 @@ def final_tensors(run: Path) -> dict[str, torch.Tensor]:
 
 
 def test_resume_equals_an_uninterrupted_run(small_dataset: Path, tmp_path: Path) -> None:
-    straight = train(TrainConfig(**TINY, data=str(small_dataset), steps=7, out=str(tmp_path / "straight")))
-    half = train(TrainConfig(**TINY, data=str(small_dataset), steps=4, out=str(tmp_path / "half")))
+    straight = train(resolve(**TINY, data=str(small_dataset), steps=7, out=str(tmp_path / "straight")))
+    half = train(resolve(**TINY, data=str(small_dataset), steps=4, out=str(tmp_path / "half")))
     # The resumed leg starts from the step-3 checkpoint as if the process had died after step 4.
     for path in list_checkpoints(half / "checkpoints"):
         if load_checkpoint(path).step == 4:
             path.unlink()
-    resumed = train(TrainConfig(), resume=str(half), given={"steps": 7})
+    resumed = resume(str(half), given={"steps": 7})
     a, b = final_tensors(straight), final_tensors(resumed)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -96,21 +100,21 @@ def test_resume_equals_an_uninterrupted_run(small_dataset: Path, tmp_path: Path)
 
 
 def test_resume_refuses_a_changed_setting_unless_overridden(small_dataset: Path, tmp_path: Path) -> None:
-    run = train(TrainConfig(**TINY, data=str(small_dataset), steps=3, out=str(tmp_path / "run")))
+    run = train(resolve(**TINY, data=str(small_dataset), steps=3, out=str(tmp_path / "run")))
     with pytest.raises(ConfigError, match=r"lr_g: 0\.0001 -> 0\.001"):  # the modern recipe's 1e-4
-        train(TrainConfig(), resume=str(run), given={"steps": 4, "lr_g": 1e-3})
-    train(TrainConfig(), resume=str(run), given={"steps": 4}, overrides={"lr_g": 1e-3})
+        resume(str(run), given={"steps": 4, "lr_g": 1e-3})
+    resume(str(run), given={"steps": 4}, overrides={"lr_g": 1e-3})
     assert latest_checkpoint(run).step == 4
 
 
 def test_new_run_refuses_an_existing_run_folder(small_dataset: Path, tmp_path: Path) -> None:
-    train(TrainConfig(**TINY, data=str(small_dataset), steps=1, out=str(tmp_path / "run")))
+    train(resolve(**TINY, data=str(small_dataset), steps=1, out=str(tmp_path / "run")))
     with pytest.raises(ConfigError, match="already holds a run"):
-        train(TrainConfig(**TINY, data=str(small_dataset), steps=1, out=str(tmp_path / "run")))
+        train(resolve(**TINY, data=str(small_dataset), steps=1, out=str(tmp_path / "run")))
 
 
 def test_damaged_checkpoint_is_a_clear_error_and_the_run_falls_back(small_dataset: Path, tmp_path: Path) -> None:
-    run = train(TrainConfig(**TINY, data=str(small_dataset), steps=6, out=str(tmp_path / "run")))
+    run = train(resolve(**TINY, data=str(small_dataset), steps=6, out=str(tmp_path / "run")))
     newest = list_checkpoints(run / "checkpoints")[-1]
     weights = newest.with_suffix(".safetensors")
     weights.write_bytes(weights.read_bytes()[:1000])  # half-written
@@ -119,12 +123,12 @@ def test_damaged_checkpoint_is_a_clear_error_and_the_run_falls_back(small_datase
     with pytest.warns(UserWarning, match="skipping a damaged checkpoint"):
         assert latest_checkpoint(run).step == 3
     newest.write_text("{not json")
-    with pytest.raises(CheckpointError, match="metadata is damaged"):
+    with pytest.raises(CheckpointError, match="record is damaged"):
         load_checkpoint(newest)
 
 
 def test_checkpoint_of_another_format_is_refused(small_dataset: Path, tmp_path: Path) -> None:
-    run = train(TrainConfig(**TINY, data=str(small_dataset), steps=3, out=str(tmp_path / "run")))
+    run = train(resolve(**TINY, data=str(small_dataset), steps=3, out=str(tmp_path / "run")))
     path = list_checkpoints(run / "checkpoints")[-1]
     meta = json.loads(path.read_text())
     path.write_text(json.dumps({**meta, "format": 99}))

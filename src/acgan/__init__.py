@@ -2,10 +2,22 @@
 
     import acgan
     faces = acgan.load("runs/demo").generate(hair="blue", eyes="red", n=4, seed=0)
+
+The packages, bottom to top (each imports only those before it; tests/test_layers.py checks):
+
+    errors   UserError, the one type of a user's mistake
+    data     colours, tags.csv, dataset folders and their cache, the built-in faces, the data doctor
+    nets     the generator and discriminator designs (classic, modern) and their registry
+    run      a run on disk: its folder and its checkpoints (typed, validated records)
+    sample   drawing faces from a generator, the pictures and files made of them, ONNX export
+    judge    the independent tagger, metrics, evaluation and its report
+    train    settings and recipes, losses, the step, the engine, the loop, train() and resume()
+    serve    the web page and its JSON API
+    cli      the `acgan` command
 """
 
 __version__ = "0.1.0"
 
-from acgan.generate import FaceGenerator, load
+from acgan.sample.generator import FaceGenerator, load
 
 __all__ = ["FaceGenerator", "__version__", "load"]

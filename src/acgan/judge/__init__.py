@@ -1,0 +1,7 @@
+"""Judging generated faces: does a generator obey its colours, look real, vary?
+
+Owns: the tagger, an independent colour classifier trained on real faces (tagger.py); metrics as pure
+functions of arrays (metrics.py); the evaluation of a generator against real faces (evaluate.py);
+its report files (report.py); and `acgan eval` end to end (eval_run.py).
+May import: acgan.errors, acgan.data, acgan.nets, acgan.run, acgan.sample.
+"""

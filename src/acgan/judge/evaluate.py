@@ -1,0 +1,217 @@
+"""Evaluating a generator against real faces with an independent tagger: does it obey, look real, vary?
+
+    tag accuracy   faces generated for every hair x eye pair (balanced, fixed seeds), read back by the
+                   tagger; the tagger's accuracy on held-out real faces is the ceiling, both as measured
+                   (the data's own mix of colours) and colour-balanced (every colour counted once, as
+                   the generated faces are asked for them: rare colours the tagger misses weigh more)
+    Frechet dist.  tagger features of generated faces vs real faces, where the generated faces are
+                   drawn for exactly the real faces' labels (so an uneven label distribution is not
+                   counted as unrealism); two disjoint real sets of the same size give the floor
+    diversity      mean pairwise feature distance within each hair x eye pair, generated / real
+
+Real faces go through the same path as generated ones: loaded at the run's resolution, then resized
+to the tagger's. Everything here takes a generator, a tagger and data and returns a dict; writing
+files is report.py's job.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from acgan.data.builtin import builtin_data
+from acgan.data.faces import FaceData, to_unit_range
+from acgan.data.folder import load_folder
+from acgan.errors import UserError
+from acgan.judge.metrics import (
+    balanced_labels,
+    colour_balanced,
+    confusion_matrix,
+    diversity,
+    diversity_ratio,
+    frechet_distance,
+    tag_accuracy,
+)
+from acgan.judge.tagger import Tagger
+from acgan.run.checkpoint import Record
+from acgan.sample.generator import FaceGenerator, draw
+
+# Seeds of the Frechet set start here, so its faces never repeat the balanced set's.
+FRECHET_SEED_OFFSET = 10_000_000
+
+
+class EvaluationError(UserError):
+    """A tagger, run or dataset that cannot be evaluated together."""
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    per_pair: int = 8  # generated faces per hair x eye pair for tag accuracy and diversity
+    frechet_faces: int = 1000  # real faces (and as many generated) per Frechet set
+    seed: int = 0
+
+
+def check_compatible(model: FaceGenerator, tagger: Tagger, data: FaceData) -> None:
+    if tagger.vocab != model.vocab:
+        raise EvaluationError(
+            f"the tagger knows other colours than the run: tagger hair {list(tagger.vocab.hair)}, eyes "
+            f"{list(tagger.vocab.eyes)}; run hair {list(model.vocab.hair)}, eyes {list(model.vocab.eyes)}; "
+            "train a tagger on data with the run's vocabulary")
+    if data.vocab != model.vocab:
+        raise EvaluationError(f"the real data ({data.source}) has other colours than the run")
+    if len(data) < 4:
+        raise EvaluationError(f"{data.source}: {len(data)} real faces are too few to evaluate against")
+
+
+def images_of(data: FaceData, index: np.ndarray) -> torch.Tensor:
+    return to_unit_range(torch.from_numpy(data.images[index]))
+
+
+@dataclass
+class RealReference:
+    """What the evaluation needs from the real faces, computed once per (tagger, data, settings)."""
+
+    features: np.ndarray  # tagger features of real set A
+    hair: np.ndarray  # labels of set A: the generated Frechet set is drawn for exactly these
+    eyes: np.ndarray
+    floor: float  # Frechet distance between set A and a disjoint real set B of the same size
+    spread: dict[tuple, float]  # within-pair feature spread of the real faces
+    faces: int
+
+
+def real_reference(tagger: Tagger, data: FaceData, settings: EvalSettings) -> RealReference:
+    set_a, set_b = disjoint_subsets(len(data), settings.frechet_faces, settings.seed)
+    _, _, features_a = tagger.run(images_of(data, set_a))
+    _, _, features_b = tagger.run(images_of(data, set_b))
+    _, _, features = tagger.run(images_of(data, np.arange(len(data))))
+    return RealReference(features=features_a, hair=data.hair[set_a], eyes=data.eyes[set_a],
+                         floor=frechet_distance(features_b, features_a),
+                         spread=diversity(features, data.hair, data.eyes), faces=len(data))
+
+
+def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData, settings: EvalSettings = EvalSettings(),
+             reference: RealReference | None = None) -> dict:
+    """All numbers of the evaluation as a JSON-ready dict (see the module docstring)."""
+    check_compatible(model, tagger, data)
+    reference = reference or real_reference(tagger, data, settings)
+    vocab = model.vocab
+    hair, eyes = balanced_labels(len(vocab.hair), len(vocab.eyes), settings.per_pair)
+    seeds = range(settings.seed, settings.seed + len(hair))
+    generated = draw(model.G, seeds, torch.from_numpy(hair), torch.from_numpy(eyes))
+    hair_pred, eye_pred, features = tagger.run(generated)
+
+    fd_generated = frechet_faces(model, reference.hair, reference.eyes, settings)
+    distance = frechet_distance(tagger.run(fd_generated)[2], reference.features)
+    spread = diversity(features, hair, eyes)
+    shared = [pair for pair in spread if pair in reference.spread]
+    return {
+        "step": model.step,
+        "vocab": vocab.to_json(),
+        "settings": {"per_pair": settings.per_pair, "seed": settings.seed, "generated_faces": len(hair),
+                     "real_faces": reference.faces, "frechet_faces": len(reference.hair),
+                     "resolution": model.resolution, "tagger_resolution": tagger.resolution},
+        "tagger": {"held_out": tagger.held_out,
+                   "colour_balanced": {a: colour_balanced(tagger.held_out.get(f"{a}_per_colour", {}))
+                                       for a in ("hair", "eyes")}},
+        "tag_accuracy": tag_accuracy(hair_pred, eye_pred, hair, eyes, vocab),
+        "confusion": {"hair": confusion_matrix(hair, hair_pred, len(vocab.hair)).tolist(),
+                      "eyes": confusion_matrix(eyes, eye_pred, len(vocab.eyes)).tolist()},
+        "frechet": {"generated_vs_real": distance, "real_floor": reference.floor,
+                    "ratio": distance / reference.floor if reference.floor > 0 else math.inf},
+        "diversity": {"generated": float(np.mean([spread[p] for p in shared])),
+                      "real": float(np.mean([reference.spread[p] for p in shared])),
+                      "ratio": diversity_ratio(spread, reference.spread), "pairs": len(shared)},
+    }
+
+
+def frechet_faces(model: FaceGenerator, hair: np.ndarray, eyes: np.ndarray, settings: EvalSettings) -> torch.Tensor:
+    """The generated side of a Frechet distance: one face per real face's labels, from seeds of their own."""
+    start = settings.seed + FRECHET_SEED_OFFSET
+    return draw(model.G, range(start, start + len(hair)), torch.from_numpy(hair), torch.from_numpy(eyes))
+
+
+def disjoint_subsets(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint random index sets of equal size (at most half of n each)."""
+    size = min(size, n // 2)
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[:size]), np.sort(order[size:2 * size])
+
+
+def selection_score(result: dict) -> float:
+    """One number to keep the 'best' checkpoint by: tag accuracy, less a little for distance to real.
+
+    Mean of hair and eye accuracy minus 0.05 per doubling of the Frechet distance over the real floor:
+    a checkpoint that reads back one point better but lies twice as far from the real faces loses.
+    """
+    accuracy = (result["tag_accuracy"]["hair"] + result["tag_accuracy"]["eyes"]) / 2
+    ratio = result["frechet"]["ratio"]
+    return accuracy - 0.05 * math.log2(max(ratio, 1.0))
+
+
+def inception_fid(model: FaceGenerator, data: FaceData, settings: EvalSettings) -> tuple[float | None, str]:
+    """Inception FID through torch-fidelity when it and its weights are on this machine; else a note why not.
+
+    Optional by design: the Inception weights are a download, and the tagger-feature distance above
+    is always available. Any failure here becomes a one-line note, never a crash.
+    """
+    try:
+        import torch_fidelity
+    except Exception as err:  # a missing package, or one whose own imports fail (torchvision)
+        return None, ("Inception FID skipped: install the fid extra (pip install 'acgan[fid]') on a machine that "
+                      f"can load its Inception weights ({type(err).__name__}: {str(err).splitlines()[0][:120]})")
+    set_a, _ = disjoint_subsets(len(data), settings.frechet_faces, settings.seed)
+    generated = frechet_faces(model, data.hair[set_a], data.eyes[set_a], settings)
+    try:
+        metrics = torch_fidelity.calculate_metrics(
+            input1=UInt8Images(generated), input2=UInt8Images(images_of(data, set_a)), fid=True, verbose=False)
+    except Exception as err:  # most often: the weights cannot be downloaded on an offline machine
+        return None, f"Inception FID skipped: torch-fidelity could not run ({str(err).splitlines()[0][:160]})"
+    return float(metrics["frechet_inception_distance"]), f"Inception FID on {len(set_a)} faces per side"
+
+
+class UInt8Images(torch.utils.data.Dataset):
+    """Float images in [-1, 1] served as uint8 CHW tensors, the input torch-fidelity expects."""
+
+    def __init__(self, images: torch.Tensor) -> None:
+        self.images = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return self.images[index]
+
+
+class BestKeeper:
+    """The light evaluation during training: its numbers for the log, and whether this is the best yet."""
+
+    def __init__(self, tagger: Tagger, data: FaceData, best: float = -math.inf) -> None:
+        self.tagger, self.data, self.best = tagger, data, best
+        self.settings = EvalSettings(per_pair=2, frechet_faces=min(500, len(data) // 2), seed=0)
+        self.reference = real_reference(tagger, data, self.settings)
+
+    def __call__(self, model: FaceGenerator) -> tuple[dict[str, float], bool]:
+        result = evaluate(model, self.tagger, self.data, self.settings, self.reference)
+        score = selection_score(result)
+        numbers = {"eval_hair": result["tag_accuracy"]["hair"], "eval_eyes": result["tag_accuracy"]["eyes"],
+                   "eval_frechet_ratio": result["frechet"]["ratio"], "eval_diversity": result["diversity"]["ratio"],
+                   "eval_score": score}
+        improved = score > self.best
+        self.best = max(self.best, score)
+        return numbers, improved
+def real_faces_for(record: Record, data: str | Path | None = None) -> FaceData:
+    """Real faces to judge a checkpoint against: `data`, else the run's own dataset (for the built-in
+    faces, a fresh set drawn with the next seed), at the run's resolution and in its vocabulary."""
+    settings, resolution = record.settings, record.model_config().resolution
+    if data is None and settings.get("data") is None:
+        if "builtin_faces" not in settings:
+            raise EvaluationError("this model does not say which faces it learned from; give --data DIR")
+        return builtin_data(settings["builtin_faces"], resolution, seed=settings.get("seed", 0) + 1)
+    folder = Path(data or settings["data"])
+    if data is None and not folder.is_dir():
+        raise EvaluationError(f"the faces this model learned from ({folder}) are not on this machine; give --data DIR")
+    return load_folder(folder, resolution, record.vocab, skip_bad=True)

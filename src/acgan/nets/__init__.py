@@ -1,0 +1,47 @@
+"""The networks: a label-conditioned generator and a discriminator with real/fake, hair and eye heads.
+
+Owns: ModelConfig (config.py), the shared layers (layers.py), the two designs, one file each
+(classic.py, modern.py), and the registry below that builds a pair by `ModelConfig.arch`.
+May import: torch, acgan.errors. Nothing else of acgan.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+from torch import nn
+
+from acgan.nets.classic import ClassicDiscriminator, ClassicGenerator
+from acgan.nets.config import ARCHITECTURE_NAMES, ModelConfig
+from acgan.nets.modern import ModernDiscriminator, ModernGenerator
+
+
+class Generator(Protocol):
+    """What draws faces: (z, hair, eyes) -> images in [-1, 1]; labels as indices (B,) or colour weights (B, n).
+
+    Both networks are Generators, and so is anything that runs one elsewhere (the ONNX runner)."""
+
+    cfg: ModelConfig
+
+    def __call__(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor: ...
+
+
+ARCHITECTURES: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
+    "classic": (ClassicGenerator, ClassicDiscriminator),
+    "modern": (ModernGenerator, ModernDiscriminator),
+}
+assert tuple(ARCHITECTURES) == ARCHITECTURE_NAMES
+
+
+def build_networks(cfg: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    generator, discriminator = ARCHITECTURES[cfg.arch]
+    return generator(cfg), discriminator(cfg)
+
+
+def build_generator(cfg: ModelConfig) -> nn.Module:
+    return ARCHITECTURES[cfg.arch][0](cfg)
+
+
+__all__ = ["ARCHITECTURES", "ClassicDiscriminator", "ClassicGenerator", "Generator", "ModelConfig",
+           "ModernDiscriminator", "ModernGenerator", "build_generator", "build_networks"]

@@ -1,0 +1,6 @@
+"""A run on disk: its folder (settings, log, samples) and its checkpoints.
+
+Owns: the run folder's layout, creating and finding one, config.json and log.jsonl (folder.py), and
+checkpoints with their typed, validated record (checkpoint.py).
+May import: acgan.errors, acgan.data, acgan.nets.
+"""

@@ -1,0 +1,106 @@
+"""A run's folder: creating it, finding it again, its settings file and its log.
+
+    runs/<name>/config.json    written before step 0: settings, model, vocabulary, data, versions
+    runs/<name>/log.jsonl      one JSON object per log step (and per evaluation)
+    runs/<name>/samples/       grids; runs/<name>/checkpoints/: see checkpoint.py
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from acgan.errors import ConfigError
+from acgan.run.checkpoint import checkpoint_dir, list_checkpoints
+
+
+def code_version() -> str:
+    """acgan's version, with the git commit when it runs from a checkout."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{acgan_version()}+{commit}" if commit else acgan_version()
+
+
+def acgan_version() -> str:
+    try:
+        return metadata.version("acgan")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def new_run_dir(out: str) -> Path:
+    run = Path(out)
+    if list_checkpoints(checkpoint_dir(run)):
+        raise ConfigError(f"{run} already holds a run; continue it with --resume {run} or choose another --out")
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "log.jsonl").unlink(missing_ok=True)  # the log of an attempt that never reached a checkpoint
+    return run
+
+
+def find_latest_run(root: Path = Path("runs")) -> Path:
+    runs = sorted(root.glob("*/config.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise ConfigError(f"--resume auto: no runs under {root}/")
+    return runs[-1].parent
+
+
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON file that must hold one object; every way it can fail is a ConfigError naming the file."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; expected {what}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not {what}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not valid JSON ({err}); expected {what}") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read it ({err.strerror or err})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object ({what})")
+    return data
+
+
+def read_run_config(run: Path) -> dict[str, Any]:
+    """config.json of a run folder: what the run was started with (settings, model, vocabulary, data)."""
+    if not (run / "config.json").exists() and run.is_dir():
+        raise ConfigError(f"{run}: no config.json there; is it a run folder?")
+    return read_json_object(run / "config.json", "the run's settings")
+
+
+class RunLog:
+    """The one logging path: JSON lines in log.jsonl and the numbers on the progress bar."""
+
+    def __init__(self, path: Path, bar: tqdm | None) -> None:
+        self.path, self.bar = path, bar
+
+    def log(self, step: int, **numbers: float) -> None:
+        record = {"step": step, **{k: round(v, 5) if isinstance(v, float) else v for k, v in numbers.items()}}
+        with open(self.path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        shown: dict[str, object] = {k: f"{numbers[k]:.3f}" for k in ("d_loss", "g_loss", "d_real_hair_acc")
+                                    if k in numbers}
+        if self.bar is not None and shown:
+            self.bar.set_postfix(shown, refresh=False)
+
+
+def truncate_log(path: Path, step: int) -> None:
+    """Drop log lines after `step` (and torn lines): a resumed run writes them again."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line)["step"] <= step:
+                kept.append(line)
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+    path.write_text("".join(line + "\n" for line in kept))

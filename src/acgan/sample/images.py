@@ -1,0 +1,89 @@
+"""Turning image tensors into pictures a person looks at: PIL images, labelled grids, PNG bytes, morph GIFs."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
+
+MORPH_SIZE = 128  # GIFs and strips are scaled up (nearest neighbour) to about this many pixels a face
+LABEL_COLOUR = (40, 40, 40)
+BACKGROUND = (255, 255, 255)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """float (B, 3, H, W) in [-1, 1] -> uint8 (B, H, W, 3), rounding to the nearest level."""
+    scaled = (images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5
+    return scaled.round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def to_pil(images: torch.Tensor) -> list[Image.Image]:
+    return [Image.fromarray(a) for a in to_uint8(images)]
+
+
+def image_grid(images: list[Image.Image], columns: int, row_labels: list[str] | None = None,
+               column_labels: list[str] | None = None, cell: int | None = None, pad: int = 2) -> Image.Image:
+    """Tile images row by row; optional labels on the left and on top. `cell` resizes each tile."""
+    size = cell or images[0].width
+    rows = (len(images) + columns - 1) // columns
+    font = ImageFont.load_default(size=max(10, size // 6))
+    left = _label_extent(row_labels, font) + 2 * pad if row_labels else 0
+    top = label_height(font) + 3 * pad if column_labels else 0
+    canvas = Image.new("RGB", (left + columns * (size + pad) + pad, top + rows * (size + pad) + pad), BACKGROUND)
+    draw = ImageDraw.Draw(canvas)
+    for i, image in enumerate(images):
+        row, col = divmod(i, columns)
+        tile = image if image.width == size else image.resize((size, size), Image.Resampling.NEAREST)
+        canvas.paste(tile, (left + pad + col * (size + pad), top + pad + row * (size + pad)))
+    for col, label in enumerate(column_labels or []):
+        x = left + pad + col * (size + pad) + size // 2
+        draw.text((x, top - pad), label, fill=LABEL_COLOUR, font=font, anchor="ms")
+    for row, label in enumerate(row_labels or []):
+        y = top + pad + row * (size + pad) + size // 2
+        draw.text((left - pad, y), label, fill=LABEL_COLOUR, font=font, anchor="rm")
+    return canvas
+
+
+def label_height(font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> int:
+    """The font's size in pixels (Pillow's built-in bitmap font, used without FreeType, is 11 px)."""
+    return int(font.size) if isinstance(font, ImageFont.FreeTypeFont) else 11
+
+
+def _label_extent(labels: list[str], font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> int:
+    return int(max(font.getlength(label) for label in labels))
+
+
+def png_bytes(image: Image.Image, record: dict[str, Any]) -> bytes:
+    """The image as PNG bytes carrying `record` as JSON in an "acgan" text chunk: what made it."""
+    info = PngInfo()
+    info.add_text("acgan", json.dumps(record))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def morph_scale(resolution: int, scale: int | None) -> int:
+    return scale if scale else max(1, MORPH_SIZE // resolution)
+
+
+def morph_gif(frames: Sequence[Image.Image], scale: int = 1, duration: int = 120, hold: int = 700,
+              comment: str = "") -> bytes:
+    """An endlessly looping GIF that goes from the first frame to the last and back, holding at both ends."""
+    big = [f.resize((f.width * scale, f.height * scale), Image.Resampling.NEAREST) for f in frames]
+    sequence = big + big[-2:0:-1]
+    durations = [hold if i in (0, len(big) - 1) else duration for i in range(len(sequence))]
+    buffer = io.BytesIO()
+    sequence[0].save(buffer, format="GIF", save_all=True, append_images=sequence[1:], duration=durations, loop=0,
+                     disposal=1, comment=comment)
+    return buffer.getvalue()
+
+
+def morph_strip(frames: Sequence[Image.Image], scale: int = 1) -> Image.Image:
+    """The frames side by side, left to right, on the same white grid `acgan generate` draws."""
+    return image_grid(list(frames), len(frames), cell=frames[0].width * scale)

@@ -1,0 +1,45 @@
+"""What made a picture, written into it: the JSON that a PNG's "acgan" text chunk or a GIF's comment carries,
+and reading it back so a face can be drawn again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from acgan.errors import UserError
+from acgan.sample.faces import Face
+
+
+def face_record(source: str, step: int, seed: int, hair: str, eyes: str) -> dict[str, Any]:
+    """What made a face (run, step, seed, colours): the metadata every written face carries."""
+    return {"source": source, "step": step, "seed": seed, "hair": hair, "eyes": eyes}
+
+
+def grid_record(source: str, step: int, faces: Sequence[Face]) -> dict[str, Any]:
+    """What made a grid of faces: the same keys per face as `face_record`."""
+    return {"source": source, "step": step, "faces": [{"seed": s, "hair": h, "eyes": e} for s, h, e in faces]}
+
+
+def morph_record(source: str, step: int, start: Face, end: Face, steps: int) -> dict[str, Any]:
+    """What it takes to draw a morph again (PNG text chunk, GIF comment)."""
+    keys = ("seed", "hair", "eyes")
+    return {"source": source, "step": step, "from": dict(zip(keys, start, strict=True)),
+            "to": dict(zip(keys, end, strict=True)), "steps": steps}
+
+
+def faces_from_png(path: Path) -> tuple[str, list[Face]]:
+    """(the checkpoint that drew it, its faces) from the metadata of a PNG acgan wrote."""
+    try:
+        with Image.open(path) as image:
+            text = getattr(image, "text", {}).get("acgan")
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path}: cannot read the image ({err})") from None
+    if text is None:
+        raise UserError(f"{path}: no acgan metadata (only faces acgan wrote as PNG can be redrawn)")
+    record = json.loads(text)
+    faces = record.get("faces") or [record]
+    return record["source"], [(int(f["seed"]), f["hair"], f["eyes"]) for f in faces]

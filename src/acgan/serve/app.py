@@ -1,0 +1,146 @@
+"""The web server: a JSON/PNG API over a trained generator and the page that uses it (`acgan serve RUN`).
+
+    app = create_app(acgan.load("runs/demo"))     # a FastAPI app; `serve(run, host, port)` runs it with uvicorn
+
+Routes (all documented on the app's OpenAPI page, /docs):
+
+    GET  /              the page (plain HTML/CSS/JS from acgan/static, nothing fetched from elsewhere)
+    GET  /api/healthz   liveness and what is loaded
+    GET  /api/tags      the run's colour vocabulary with a swatch colour for each name
+    POST /api/generate  n faces with the requested colours; face k uses seed + k
+    POST /api/recolour  one face (one seed) redrawn with several colour pairs
+    POST /api/morph     frames between two faces, as JSON, an animated GIF or a PNG strip
+
+One image per seed: the faces are the pixels `FaceGenerator.generate` (and so `acgan generate`) draws for the
+same run, seed and colours. "random" as a colour is chosen from the face's own seed, so a request always gives
+the same answer. Bad input (unknown colour, n outside 1..64, a seed that is not an integer, a body over 16 KiB)
+is a 422 whose `message` names the field; the server keeps serving. Inference runs under a lock, so concurrent
+requests are safe.
+
+This module wires the routes; the work behind them is faces.py's, the bodies are schemas.py's, the guards
+limits.py's, and the model sits behind backend.py's `Backend`: `ModelBackend` wraps a loaded FaceGenerator,
+whether PyTorch or an ONNX export runs it (`acgan serve` uses RUN/generator.onnx when it is there and as new
+as the run's newest checkpoint).
+"""
+
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from acgan.errors import UserError
+from acgan.sample.generator import FaceGenerator, load
+from acgan.serve.backend import Backend, ModelBackend
+from acgan.serve.faces import FaceService
+from acgan.serve.limits import MAX_BODY_BYTES, BodyLimit, problem_response
+from acgan.serve.schemas import (
+    FacesResponse,
+    GenerateRequest,
+    Health,
+    MorphRequest,
+    MorphResponse,
+    RecolourRequest,
+    TagsResponse,
+    ValidationProblem,
+)
+
+STATIC = resources.files("acgan.serve") / "static"
+Responses = dict[int | str, dict[str, Any]]
+PROBLEMS: Responses = {422: {"model": ValidationProblem, "description": "Invalid input; `message` names the field."}}
+PNG_OR_JSON: Responses = {200: {"content": {"image/png": {}}, "description": "JSON faces, or a PNG with format=png."}}
+MORPH_OUTPUT: Responses = {200: {"content": {"image/gif": {}, "image/png": {}},
+                      "description": "JSON frames and GIF; or the GIF / PNG strip alone."}}
+
+
+def create_app(model: FaceGenerator | Backend) -> FastAPI:
+    """The FastAPI app serving `model` (a loaded FaceGenerator, or any Backend) and the page."""
+    service = FaceService(ModelBackend(model) if isinstance(model, FaceGenerator) else model)
+    app = FastAPI(
+        title="acgan", version="1",
+        summary="Anime faces with the hair and eye colours you ask for.",
+        description="Draw faces from a trained ACGAN. Every face is fixed by its seed and colours: the same request "
+                    "gives the same pixels here, in `acgan generate` and in the Python API. Invalid input is a 422 "
+                    "whose `message` names the field.",
+    )
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(exc.errors())
+
+    app.get("/api/healthz", response_model=Health, summary="Liveness", tags=["api"],
+            description="Says the server is up and which checkpoint it serves.")(service.health)
+    app.get("/api/tags", response_model=TagsResponse, summary="The run's colours", tags=["api"],
+            description="The hair and eye colours this run knows, in label order, each with the swatch colour the "
+                        'page shows for it; "random" is accepted wherever a colour is.')(service.tags)
+
+    @app.post("/api/generate", response_model=FacesResponse, responses={**PNG_OR_JSON, **PROBLEMS},
+              summary="Draw faces", tags=["api"],
+              description="n faces with the given colours; face k uses seed + k and is exactly the face "
+                          "`FaceGenerator.generate` draws for that seed. A \"random\" colour is chosen from each "
+                          "face's seed, and every face says which colours it got.")
+    def generate(request: GenerateRequest) -> Response:
+        return service.generate(request)
+
+    @app.post("/api/recolour", response_model=FacesResponse, responses={**PNG_OR_JSON, **PROBLEMS},
+              summary="Keep the face, change the colours", tags=["api"],
+              description="One face (one seed, so one noise vector) drawn once per colour pair, in order.")
+    def recolour(request: RecolourRequest) -> Response:
+        return service.recolour(request)
+
+    @app.post("/api/morph", response_model=MorphResponse, response_model_by_alias=True,
+              responses={**MORPH_OUTPUT, **PROBLEMS}, summary="Morph between two faces", tags=["api"],
+              description="Frames from one face to another: the noise moves along a great circle and the colours "
+                          "blend; the first and last frames are the two faces /api/generate draws.")
+    def morph(request: MorphRequest) -> Response:
+        return service.morph(request)
+
+    static = Path(str(STATIC))
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(static / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    return app
+
+
+def load_for_serving(run: str | Path, checkpoint: str | None = None, backend: str = "auto") -> FaceGenerator:
+    """The run's generator: its ONNX export (RUN/generator.onnx) when asked for, or with 'auto' when the export
+    exists, onnxruntime is installed and the export is of the newest checkpoint; PyTorch otherwise."""
+    model = load(run, checkpoint)
+    export = Path(run) / "generator.onnx"
+    if backend == "torch" or (backend == "auto" and not export.exists()):
+        return model
+    try:
+        from acgan.sample.export import load_onnx
+
+        onnx_model = load_onnx(export)
+    except (ImportError, UserError) as err:
+        if backend == "onnx":
+            raise UserError(f"--backend onnx: cannot load {export} ({err}); run `acgan export {run}` first") from None
+        print(f"not using {export} ({err}); serving with PyTorch")
+        return model
+    if onnx_model.step != model.step and backend == "auto":
+        print(f"{export} is of step {onnx_model.step}, the run is at step {model.step}: serving with PyTorch "
+              f"(re-export with `acgan export {run}`)")
+        return model
+    return onnx_model
+
+
+def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, checkpoint: str | None = None,
+          backend: str = "auto") -> None:
+    """Load the run's generator once and serve the page and the API with uvicorn until interrupted."""
+    import uvicorn
+
+    model = load_for_serving(run, checkpoint, backend)
+    print(f"serving {model.source} (step {model.step}, {model.resolution} px, {model.backend}) at "
+          f"http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(model), host=host, port=port, log_level="info")

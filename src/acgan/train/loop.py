@@ -1,0 +1,181 @@
+"""The training loop: steps until the last, a log line every N steps, the periodic work, a clean stop.
+
+    while not done:
+        one step (its numbers stay on the device)
+        every --log-every steps: read the numbers, log them, watch health, maybe stop (Ctrl-C)
+        periodic work: sample grid, checkpoint, light evaluation, each at its own interval
+    last checkpoint and grid
+
+Ctrl-C finishes the current step, saves a checkpoint and exits cleanly (a second Ctrl-C stops at once).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from acgan.data.vocab import Vocabulary
+from acgan.judge.evaluate import BestKeeper
+from acgan.run.folder import RunLog
+from acgan.sample.generator import FaceGenerator, TorchGenerator, pairs_grid
+from acgan.train import engine
+from acgan.train.checkpointer import Checkpointer
+from acgan.train.health import CollapseWatch, DivergenceError, report
+from acgan.train.settings import Settings
+from acgan.train.step import TrainState
+
+SAMPLE_SEED = 1000  # the fixed noise of every sample grid in every run
+
+
+@dataclass
+class Session:
+    """What the loop works with: the state, how to take one step, and where results go."""
+
+    state: TrainState
+    step: Callable[[], dict[str, torch.Tensor]]  # one training step; returns its numbers on the device
+    settings: Settings
+    run: Path
+    vocab: Vocabulary
+    checkpointer: Checkpointer
+    placement: engine.Placement
+    watch: CollapseWatch
+    keeper: BestKeeper | None = None
+
+
+def loop(session: Session) -> None:
+    state, settings, placement = session.state, session.settings, session.placement
+    bar = tqdm(total=settings.steps, initial=state.step, desc="training", unit="step", dynamic_ncols=True,
+               disable=not placement.is_main)
+    log = RunLog(session.run / "log.jsonl", bar) if placement.is_main else None
+    window = LogWindow(session, log)
+    with StopRequest() as stop, bar:
+        while state.step < settings.steps:
+            window.add(session.step())
+            bar.update(1)
+            if state.step % settings.log_every == 0 or state.step == settings.steps:
+                window.close(state.step)
+                if engine.any_rank(stop.requested, placement):
+                    break
+            elif not placement.distributed and stop.requested:
+                break
+            periodic_work(session, window, log)
+    finish(session)
+
+
+def periodic_work(session: Session, window: LogWindow, log: RunLog | None) -> None:
+    """The sample grid, the checkpoint and the light evaluation that fall due at this step."""
+    state, settings, placement = session.state, session.settings, session.placement
+    step = state.step
+    sampling = step % settings.sample_every == 0
+    saving = step % settings.checkpoint_every == 0
+    evaluating = session.keeper is not None and step % settings.eval_every == 0
+    if sampling or saving or evaluating:
+        engine.average_buffers([state.G, state.D], placement)
+    if sampling and placement.is_main:
+        write_sample(session)
+    if saving:
+        session.checkpointer.save_unless_skipping(state, window.skipped_in_a_row())
+    if evaluating and session.keeper is not None and log is not None:
+        sampler = TorchGenerator(state.sampler, state.model_cfg)
+        numbers, improved = session.keeper(FaceGenerator(sampler, session.vocab, str(session.run), step))
+        log.log(step, **numbers)
+        if improved:
+            session.checkpointer.save_best(state, numbers["eval_score"])
+
+
+def finish(session: Session) -> None:
+    """After the last step (or a stop): average buffers, a checkpoint unless this step has one, the last grid."""
+    state, placement = session.state, session.placement
+    engine.average_buffers([state.G, state.D], placement)
+    if session.checkpointer.saved_step != state.step:
+        session.checkpointer.save(state)
+    if not placement.is_main:
+        return
+    samples = session.run / "samples"
+    final = write_sample(session)
+    if final is not None:
+        (samples / "latest.png").write_bytes(final.read_bytes())
+    verb = "stopped" if state.step < session.settings.steps else "finished"
+    print(f"{verb} at step {state.step}: checkpoint in {session.checkpointer.directory}, samples in {samples} "
+          f"(latest: {samples / 'latest.png'})")
+
+
+def write_sample(session: Session) -> Path | None:
+    """The all-pairs grid of this step; a full disk costs a picture, not the run (a checkpoint failure stops it)."""
+    state = session.state
+    path = session.run / "samples" / f"step-{state.step:08d}.png"
+    try:
+        path.parent.mkdir(exist_ok=True)
+        pairs_grid(TorchGenerator(state.sampler, state.model_cfg), session.vocab, SAMPLE_SEED).save(path)
+    except OSError as err:
+        tqdm.write(f"warning: could not write {path}: {err}")
+        return None
+    return path
+
+
+class LogWindow:
+    """The numbers of the steps since the last log line, summed on the device and read only when logging;
+    and the count of skipped steps in a row, which stops a diverging run."""
+
+    def __init__(self, session: Session, log: RunLog | None) -> None:
+        self.session, self.log = session, log
+        device = session.placement.device
+        self.streak = torch.zeros((), device=device)
+        self.worst_streak = torch.zeros((), device=device)
+        self._open()
+
+    def _open(self) -> None:
+        self.totals: dict[str, torch.Tensor] = {}
+        self.steps, self.start = 0, time.perf_counter()
+
+    def add(self, stats: dict[str, torch.Tensor]) -> None:
+        skipped = torch.maximum(stats["skipped_d"], stats["skipped_g"])
+        self.streak = (self.streak + 1) * skipped
+        self.worst_streak = torch.maximum(self.worst_streak, self.streak)
+        for key, value in stats.items():
+            self.totals[key] = self.totals.get(key, 0) + value.detach().float()
+        self.steps += 1
+
+    def skipped_in_a_row(self) -> int:
+        return int(self.streak)
+
+    def close(self, step: int) -> None:
+        """Log the window's means (skips as counts), warn about collapse, stop a diverging run."""
+        session, settings = self.session, self.session.settings
+        numbers: dict[str, Any] = {key: float(v) if key.startswith("skipped") else float(v) / self.steps
+                                   for key, v in engine.all_mean(self.totals, session.placement).items()}
+        rate = self.steps * settings.batch_size * session.placement.world / (time.perf_counter() - self.start)
+        numbers.update(session.watch.measure(TorchGenerator(session.state.sampler, session.state.model_cfg)))
+        if self.log is not None:
+            self.log.log(step, **numbers, images_per_s=round(rate, 1))
+            report(session.watch.warnings(step, numbers))
+        if float(self.worst_streak) >= settings.max_bad_steps:
+            raise DivergenceError(session.run, step, settings.max_bad_steps, session.checkpointer.saved_step)
+        self._open()
+
+
+class StopRequest:
+    """Turns the first Ctrl-C into a request to stop after the current step; a second one interrupts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __enter__(self) -> StopRequest:
+        self.previous = signal.signal(signal.SIGINT, self.handle)
+        return self
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        tqdm.write("stopping after this step (Ctrl-C again to stop at once, without a checkpoint)")
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self.previous)
