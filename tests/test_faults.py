@@ -27,7 +27,7 @@ from acgan.run import checkpoint as checkpoint_module
 from acgan.run.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
 from acgan.train.health import DivergenceError
 from acgan.train.settings import resolve
-from acgan.train.step import DeviceData
+from acgan.train.step import TrainStep
 from acgan.train.trainer import train
 
 TINY = dict(resolution=32, width=8, batch_size=8, log_every=2, sample_every=1000)
@@ -146,15 +146,15 @@ def test_a_disk_that_refuses_writes_stops_the_run_and_keeps_the_checkpoint(
 
 def poison_batches(monkeypatch: pytest.MonkeyPatch, poisoned_step: Callable[[int], bool]) -> None:
     """Make the real batch of every step n with poisoned_step(n) all NaN."""
-    original = DeviceData.sample
+    original = TrainStep.real_batch
     calls = [0]
 
-    def sample(self: DeviceData, batch: int, rng: torch.Generator) -> tuple:
+    def real_batch(self: TrainStep, index: torch.Tensor) -> tuple:
         calls[0] += 1
-        real, hair, eyes = original(self, batch, rng)
+        real, hair, eyes = original(self, index)
         return (real * float("nan"), hair, eyes) if poisoned_step(calls[0]) else (real, hair, eyes)
 
-    monkeypatch.setattr(DeviceData, "sample", sample)
+    monkeypatch.setattr(TrainStep, "real_batch", real_batch)
 
 
 def test_a_nan_batch_is_skipped_logged_and_the_run_goes_on(small_dataset: Path, tmp_path: Path,

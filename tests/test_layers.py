@@ -8,7 +8,7 @@ from pathlib import Path
 import acgan
 
 # Bottom to top; a module may import its own layer and those before it.
-LAYERS = ["errors", "data", "nets", "run", "sample", "judge", "train", "serve", "cli"]
+LAYERS = ["version", "errors", "data", "nets", "run", "sample", "judge", "train", "serve", "cli"]
 ROOT = Path(acgan.__file__).parent
 
 

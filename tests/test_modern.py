@@ -9,7 +9,7 @@ import torch
 
 from acgan.errors import ConfigError
 from acgan.nets import ModelConfig, ModernDiscriminator, ModernGenerator, build_networks
-from acgan.train.augment import Augment, cutout, parse, translate
+from acgan.train.augment import Augment, cutout, draw_corners, draw_shifts, parse, translate
 from acgan.train.losses import HINGE, LossWeights, generator_loss, noise_spread
 from acgan.train.settings import resolve
 from acgan.train.step import fake_labels, moving_average
@@ -43,13 +43,13 @@ def test_the_weight_average_moves_towards_the_weights_at_its_rate() -> None:
             p.add_(1.0)
         next(G.buffers()).add_(3.0)
     before = [p.clone() for p in average.parameters()]
-    moving_average(average, G, decay=0.9, step=10_000)
+    moving_average(average, G, decay=0.9, step=torch.tensor(10_000.0))
     for old, new, target in zip(before, average.parameters(), G.parameters(), strict=True):
         assert torch.allclose(new, 0.9 * old + 0.1 * target, atol=1e-6)
     assert torch.equal(next(average.buffers()), next(G.buffers()))  # BatchNorm statistics are copied
     # Early on the decay ramps up from 0.1, so the average leaves the random start quickly.
     fresh = copy.deepcopy(average)
-    moving_average(fresh, G, decay=0.999, step=0)
+    moving_average(fresh, G, decay=0.999, step=torch.tensor(0.0))
     for old, new, target in zip(average.parameters(), fresh.parameters(), G.parameters(), strict=True):
         assert torch.allclose(new, 0.1 * old + 0.9 * target, atol=1e-6)
 
@@ -57,20 +57,21 @@ def test_the_weight_average_moves_towards_the_weights_at_its_rate() -> None:
 def test_augmentations_keep_shapes_and_only_move_or_hide_pixels() -> None:
     images = torch.rand(6, 3, 32, 32) + 0.5  # no zeros, so hidden pixels are countable
     rng = torch.Generator().manual_seed(1)
-    shifted = translate(images, rng)
+    shifted = translate(images, draw_shifts(6, 32, rng))
     assert shifted.shape == images.shape
     for original, moved in zip(images, shifted, strict=True):
         # The same pixels shifted by (dy, dx), zeros where they came from outside.
         found = [(dy, dx) for dy in range(-4, 5) for dx in range(-4, 5)
                  if torch.equal(torch.roll(original, (dy, dx), (1, 2))[:, 4:-4, 4:-4], moved[:, 4:-4, 4:-4])]
         assert len(found) == 1
-    hidden = cutout(images, rng)
+    hidden = cutout(images, draw_corners(6, 32, rng))
     assert hidden.shape == images.shape
     assert ((hidden == 0).all(dim=1).flatten(1).sum(1) == 16 * 16).all()  # a 16x16 square per image
-    again = Augment("translation,cutout", torch.Generator().manual_seed(5))(images)
-    assert torch.equal(again, Augment("translation,cutout", torch.Generator().manual_seed(5))(images))
+    both = Augment("translation,cutout")
+    again = both(images, both.draw(6, 32, torch.Generator().manual_seed(5)))
+    assert torch.equal(again, both(images, both.draw(6, 32, torch.Generator().manual_seed(5))))
     images.requires_grad_(True)
-    Augment("translation,cutout", rng)(images).sum().backward()
+    both(images, both.draw(6, 32, rng)).sum().backward()
     assert images.grad is not None and images.grad.abs().sum() > 0
     assert parse("none") == [] and parse("cutout, translation") == ["cutout", "translation"]
     with pytest.raises(ValueError, match="unknown augmentation colour"):

@@ -20,9 +20,17 @@ from acgan.errors import ConfigError
 from acgan.nets import ModelConfig
 from acgan.run.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
 from acgan.train.engine import Placement
-from acgan.train.losses import LossWeights
 from acgan.train.settings import Settings, resolve
-from acgan.train.step import DeviceData, build_runner, build_state, restore_state, state_tensors, train_step
+from acgan.train.step import (
+    DeviceData,
+    TrainState,
+    TrainStep,
+    build_runner,
+    build_state,
+    loss_weights,
+    restore_state,
+    state_tensors,
+)
 from acgan.train.trainer import resume, train
 
 TINY = dict(resolution=32, width=8, batch_size=8, log_every=2, sample_every=1000, checkpoint_every=3)
@@ -37,44 +45,44 @@ def random_faces(n: int = 32, size: int = 32) -> FaceData:
 CPU = Placement(torch.device("cpu"))
 
 
-def cpu_state(cfg: Settings, seed_cfg: Settings | None = None):
+def cpu_step(cfg: Settings, seed_cfg: Settings | None = None) -> tuple[TrainState, TrainStep]:
     state = build_state(seed_cfg or cfg, ModelConfig(resolution=32, width=8), CPU)
-    return state, build_runner(state, cfg, CPU, "fp32")
+    data = DeviceData.from_faces(random_faces(), CPU.device)
+    return state, TrainStep(state, build_runner(state, cfg, CPU, "fp32"), data, cfg, loss_weights(cfg))
 
 
-def test_one_step_changes_both_networks() -> None:
+def test_one_step_changes_both_networks_and_counts_its_numbers_on_the_device() -> None:
     cfg = resolve(**TINY)
-    state, runner = cpu_state(cfg)
+    state, step = cpu_step(cfg)
     before_g = [p.detach().clone() for p in state.G.parameters()]
     before_d = [p.detach().clone() for p in state.D.parameters()]
-    stats = train_step(state, runner, DeviceData.from_faces(random_faces(), CPU.device), cfg, LossWeights())
-    assert state.step == 1
+    step.eager()
     assert all(not torch.equal(a, b) for a, b in zip(before_g, state.G.parameters(), strict=True))
     assert all(not torch.equal(a, b) for a, b in zip(before_d, state.D.parameters(), strict=True))
-    assert set(stats) == {"d_loss", "g_loss", "d_real_hair_acc", "d_real_eye_acc", "skipped_d", "skipped_g"}
-    assert all(torch.isfinite(v) for v in stats.values())
-    assert float(stats["skipped_d"]) == 0 and float(stats["skipped_g"]) == 0
+    sums, worst_streak = step.counters.read()
+    assert set(sums) == {"d_loss", "g_loss", "d_real_hair_acc", "d_real_eye_acc", "skipped_d", "skipped_g"}
+    assert all(torch.isfinite(v) for v in sums.values()) and float(sums["d_loss"]) > 0
+    assert float(sums["skipped_d"]) == 0 and float(sums["skipped_g"]) == 0 and worst_streak == 0
+    assert float(step.counters.sums.abs().sum()) == 0  # reading zeroes the window
 
 
 def test_checkpoint_round_trip_restores_everything(tmp_path: Path) -> None:
     from acgan.run.checkpoint import Record, save_checkpoint
 
     cfg = resolve(**TINY)
-    data = DeviceData.from_faces(random_faces(), CPU.device)
-    state, runner = cpu_state(cfg)
+    state, step = cpu_step(cfg)
     for _ in range(2):
-        train_step(state, runner, data, cfg, LossWeights())
-    tensors, training = state_tensors(state, CPU)
-    record = Record(kind="training", step=state.step, vocab=DEFAULT_VOCAB, model=state.model_cfg.to_json(),
-                    training=training)
-    path = save_checkpoint(tmp_path, record, tensors)
-    copy, copy_runner = cpu_state(cfg, resolve(**TINY, seed=99))
+        step.eager()
+        state.step += 1
+    record = Record(kind="training", step=state.step, vocab=DEFAULT_VOCAB, model=state.model_cfg.to_json())
+    path = save_checkpoint(tmp_path, record, state_tensors(state, CPU))
+    copy, copy_step = cpu_step(cfg, resolve(**TINY, seed=99))
     restore_state(copy, load_checkpoint(path), cfg, CPU)
     assert copy.step == 2
     # Both now take the same next step, bit for bit.
-    train_step(state, runner, data, cfg, LossWeights())
-    train_step(copy, copy_runner, data, cfg, LossWeights())
-    a, b = state_tensors(state, CPU)[0], state_tensors(copy, CPU)[0]
+    step.eager()
+    copy_step.eager()
+    a, b = state_tensors(state, CPU), state_tensors(copy, CPU)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
 

@@ -5,6 +5,7 @@
 
 The packages, bottom to top (each imports only those before it; tests/test_layers.py checks):
 
+    version  the version
     errors   UserError, the one type of a user's mistake
     data     colours, tags.csv, dataset folders and their cache, the built-in faces, the data doctor
     nets     the generator and discriminator designs (classic, modern) and their registry
@@ -16,8 +17,7 @@ The packages, bottom to top (each imports only those before it; tests/test_layer
     cli      the `acgan` command
 """
 
-__version__ = "0.1.0"
-
 from acgan.sample.generator import FaceGenerator, load
+from acgan.version import __version__
 
 __all__ = ["FaceGenerator", "__version__", "load"]

@@ -37,9 +37,9 @@ def user_errors() -> Iterator[None]:
 
 def version_callback(value: bool) -> None:
     if value:
-        from acgan.run.folder import acgan_version
+        from acgan.version import __version__
 
-        print(f"acgan {acgan_version()}")
+        print(f"acgan {__version__}")
         raise typer.Exit()
 
 

@@ -60,7 +60,11 @@ class UpBlock(nn.Module):
 
 
 def upsample(x: torch.Tensor) -> torch.Tensor:
-    return nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
+    """Nearest-neighbour x2, written as a broadcast: the same pixels as interpolate(mode="nearest"), and a
+    gradient that compiles correctly (Inductor's vectorised CPU kernel for the gradient of upsample_nearest2d
+    corrupted memory in PyTorch 2.13 when the whole step was compiled; docs/DESIGN.md)."""
+    n, c, h, w = x.shape
+    return x[:, :, :, None, :, None].expand(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w)
 
 
 class ModernGenerator(nn.Module):

@@ -55,9 +55,9 @@ class Record:
     kind        "training" (a run's whole state), "generator" (only the weights that draw faces) or
                 "tagger" (the judge)
     model       the network's own settings: ModelConfig's fields, or the tagger's (its owner checks them)
-    settings    a training run's resolved settings (kind "training"); {} otherwise
-    training    optimizer and loss-scale state that is not a tensor (kind "training"); {} otherwise
-    info        what a person may want to know (data, scores, notes); never needed to load
+    settings    the resolved settings of the run it comes from; {} for a tagger
+    info        what a person may want to know (data, scores, notes); only a format-1 checkpoint's
+                optimizer and loss-scale numbers, which that format kept in JSON, are read back from it
     """
 
     kind: str
@@ -68,7 +68,6 @@ class Record:
     sha256: str = ""
     generator_weights: str = "G"  # the tensors that draw faces: "G", or "G_ema" when the run keeps an average
     settings: dict[str, Any] = field(default_factory=dict)
-    training: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     format: int = FORMAT_VERSION
 
@@ -109,8 +108,7 @@ def parse_record(data: Any) -> Record:
         kind=kind, step=_typed(fields, "step", int), vocab=vocab, model=_typed(fields, "model", dict),
         tensors_file=_typed(fields, "tensors_file", str), sha256=_typed(fields, "sha256", str),
         generator_weights=_typed(fields, "generator_weights", str, "G"),
-        settings=_typed(fields, "settings", dict, {}), training=_typed(fields, "training", dict, {}),
-        info=_typed(fields, "info", dict, {}))
+        settings=_typed(fields, "settings", dict, {}), info=_typed(fields, "info", dict, {}))
     if record.step < 0:
         raise CheckpointError(f"field 'step' must not be negative, got {record.step}")
     if not TENSORS_FILE.match(record.tensors_file):
@@ -136,15 +134,14 @@ def _typed(fields: dict[str, Any], name: str, kind: type, default: Any = ...) ->
 
 def _from_format_1(data: dict[str, Any]) -> dict[str, Any]:
     """Format 1 kept the same facts under other keys: the tagger's settings under 'tagger', a run's under
-    'config', optimizer state under 'optimizers' and 'scalers', everything else beside them."""
+    'config', everything else (optimizer and loss-scale numbers among them) beside them."""
     tagger = data.get("kind") == "tagger"
     known = {"format", "kind", "step", "vocab", "model", "tagger", "config", "tensors_file", "sha256",
-             "generator_weights", "optimizers", "scalers"}
-    training = {key: data[key] for key in ("optimizers", "scalers") if key in data}
+             "generator_weights"}
     return {"kind": "tagger" if tagger else "training", "step": data.get("step"), "vocab": data.get("vocab"),
             "model": data.get("tagger") if tagger else data.get("model"), "settings": data.get("config", {}),
             "tensors_file": data.get("tensors_file"), "sha256": data.get("sha256"),
-            "generator_weights": data.get("generator_weights", "G"), "training": training,
+            "generator_weights": data.get("generator_weights", "G"),
             "info": {key: value for key, value in data.items() if key not in known}}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from tqdm import tqdm
 
 from acgan.errors import ConfigError
 from acgan.run.checkpoint import checkpoint_dir, list_checkpoints
+from acgan.version import __version__
 
 
 def code_version() -> str:
@@ -26,14 +26,7 @@ def code_version() -> str:
                                 cwd=Path(__file__).parent, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    return f"{acgan_version()}+{commit}" if commit else acgan_version()
-
-
-def acgan_version() -> str:
-    try:
-        return metadata.version("acgan")
-    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-        return "0+unknown"
+    return f"{__version__}+{commit}" if commit else __version__
 
 
 def new_run_dir(out: str) -> Path:

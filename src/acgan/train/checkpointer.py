@@ -33,14 +33,14 @@ class Checkpointer:
 
     def save(self, state: TrainState) -> None:
         """A step checkpoint (collective: every process calls it at the same step)."""
-        tensors, training = state_tensors(state, self.placement)
+        tensors = state_tensors(state, self.placement)
         info: dict[str, Any] = {}
         if self.placement.distributed:
             info["replicas_in_sync"] = engine.replicas_in_sync([state.G, state.D], self.placement)
             if not info["replicas_in_sync"] and self.placement.is_main:
                 tqdm.write(f"warning: the processes' weights differ at step {state.step}; saving rank 0's")
         if self.placement.is_main:
-            save_checkpoint(self.directory, self._record(state, training, info), tensors)
+            save_checkpoint(self.directory, self._record(state, info), tensors)
             prune(self.directory, self.keep)
         self.saved_step = state.step
 
@@ -53,9 +53,9 @@ class Checkpointer:
 
     def save_best(self, state: TrainState, score: float) -> None:
         """The 'best' checkpoint (process 0 alone, which ran the evaluation)."""
-        tensors, training = state_tensors(state, Placement(self.placement.device))
-        save_checkpoint(self.directory, self._record(state, training, {"score": score}), tensors, name="best")
+        tensors = state_tensors(state, Placement(self.placement.device))
+        save_checkpoint(self.directory, self._record(state, {"score": score}), tensors, name="best")
 
-    def _record(self, state: TrainState, training: dict[str, Any], info: dict[str, Any]) -> Record:
+    def _record(self, state: TrainState, info: dict[str, Any]) -> Record:
         return dataclasses.replace(self.template, step=state.step, generator_weights=state.sampler_name,
-                                   training=training, info={**self.template.info, **info})
+                                   info={**self.template.info, **info})

@@ -1,15 +1,19 @@
 """How a training step runs on this machine: device, precision, memory layout, compilation, processes.
 
-The maths of a step lives in train.py and losses.py; this module only decides how it executes:
+The maths of a step lives in step.py and losses.py; this module only decides how it executes:
 
-- precision: bf16 autocast on CUDA by default, fp32 on the CPU, fp16 on request (with loss scaling);
-  losses are always computed in fp32;
-- every optimizer step goes through a GradScaler, which skips a step whose gradients are not finite
-  without a host round trip when the optimizer is fused (CUDA); outside fp16 its scale is pinned
-  at 1, so it only ever skips, never rescales;
-- channels-last tensors (eager only) and fused Adam on CUDA (the CPU's oneDNN kernels crash on channels-last
-  1x1 backward in PyTorch 2.13, see docs/DESIGN.md);
-- torch.compile on CUDA by default, falling back to eager when compilation fails;
+- precision: bf16 autocast on CUDA by default, fp32 on the CPU, fp16 on request (loss scaling lives in
+  the optimizer, optim.py); losses are always computed in fp32;
+- how the step is run (`--compile`):
+      off       eagerly, one kernel launch at a time
+      modules   each network compiled by torch.compile, the rest eager
+      step      the whole step (both updates, the optimizers, the average of G, the counters) compiled
+                as one graph with fullgraph=True
+      graph     CUDA: the whole eager step captured once as a CUDA graph and replayed
+      step-graph  CUDA: the compiled whole step captured as a CUDA graph
+  'auto' picks what measured fastest on the device (docs/PERFORMANCE.md); a compiler failure falls back
+  to eager with a warning;
+- channels-last tensors for eager CUDA kernels (compiled code chooses its own layouts);
 - DistributedDataParallel when started by torchrun (RANK / WORLD_SIZE in the environment).
 """
 
@@ -20,7 +24,7 @@ import gc
 import hashlib
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -106,47 +110,100 @@ def leave(placement: Placement, finished: bool = True) -> None:
 
 
 def precision_on(device: torch.device, name: str) -> str:
-    """The precision a setting (already checked to be auto, fp32, bf16 or fp16) means on this device."""
+    """The precision a setting (already checked to be auto, fp32, bf16 or fp16) means on this device: 'auto' is
+    bf16 on CUDA and on CPUs with bf16 units (AVX512-BF16 or AMX), fp32 elsewhere. Measured: bf16 about doubled
+    the CPU's training rate where it has those units, and ran 10 to 100 times slower where it has not."""
     if name == "auto":
-        return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+        if device.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+        return "bf16" if cpu_has_bf16_units() else "fp32"
     if name == "fp16" and device.type != "cuda":
         raise ConfigError("fp16 needs a CUDA device (use fp32 or bf16 on the CPU)")
     return name
 
 
-class GuardedOptimizer:
-    """An optimizer whose step is skipped when any gradient is not finite, without syncing the host."""
-
-    def __init__(self, optimizer: torch.optim.Optimizer, device: torch.device, precision: str) -> None:
-        self.optimizer = optimizer
-        self.rescale = precision == "fp16"
-        self.scaler = torch.amp.GradScaler(device.type, init_scale=2.0**14 if self.rescale else 1.0)
-
-    def step(self, loss: torch.Tensor) -> torch.Tensor:
-        """Backward and step; returns 1.0 (on the device) when the step was skipped, else 0.0."""
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(self.optimizer)
-        # The scaler's own record of non-finite gradients (it unscaled them to decide on the step).
-        skipped = sum(self.scaler._found_inf_per_device(self.optimizer).values())
-        self.scaler.update(None if self.rescale else 1.0)
-        return skipped
-
-    def state_dict(self) -> dict:
-        return self.scaler.state_dict()
-
-    def load_state_dict(self, state: dict) -> None:
-        self.scaler.load_state_dict(state)
+def cpu_has_bf16_units() -> bool:
+    # torch.cpu's probes are the ones its own kernels dispatch on (no public name for them yet).
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
 
 
-def make_adam(params: Iterator[nn.Parameter], lr: float, betas: tuple[float, float],
-              device: torch.device) -> torch.optim.Adam:
-    # Fused Adam runs one kernel for all parameters and lets the scaler skip a step on the device.
-    return torch.optim.Adam(params, lr=lr, betas=betas, fused=device.type == "cuda")
+# What 'auto' means, by measurement (docs/PERFORMANCE.md): on a CPU compiling did not pay for itself.
+AUTO_COMPILE = {"cpu": "off", "cuda": "graph"}
 
 
-def use_compile(setting: str, device: torch.device) -> bool:
-    return setting == "on" or (setting == "auto" and device.type == "cuda")
+def compile_mode(setting: str, placement: Placement) -> str:
+    """The mode a --compile setting means for this run."""
+    mode = AUTO_COMPILE.get(placement.device.type, "off") if setting == "auto" else setting
+    if mode in ("graph", "step-graph") and placement.device.type != "cuda":
+        raise ConfigError(f"--compile {mode} captures CUDA graphs and needs a CUDA device; use step, modules or off")
+    if placement.distributed and mode not in ("off", "modules"):
+        # DDP's gradient hooks run on the host between the kernels: a whole step cannot be one graph.
+        warnings.warn(f"--compile {mode} is for one process; under torchrun the networks are compiled one by one",
+                      stacklevel=2)
+        return "modules"
+    return mode
+
+
+def step_runner(mode: str, draw: Callable[[], Any], update: Callable[[Any], None],
+                generator: torch.Generator) -> Callable[[], None]:
+    """One call, one training step, run as `mode` says (see the module docstring)."""
+    if mode in ("step", "step-graph"):
+        update = whole_step(update)
+    if mode in ("graph", "step-graph"):
+        return CapturedStep(lambda: update(draw()), generator)
+    return lambda: update(draw())
+
+
+def whole_step(update: Callable[[Any], None]) -> Callable[[Any], None]:
+    """`update` compiled whole (fullgraph=True: a graph break is an error, not a silent split). Dynamo
+    traces the backward passes inside it only when told to, for these calls alone."""
+    compiled = EagerFallback(torch.compile(update, fullgraph=True), update)
+
+    def call(draws: Any) -> None:
+        with torch._dynamo.config.patch(trace_autograd_ops=True):
+            compiled(draws)
+
+    return call
+
+
+class CapturedStep:
+    """A step run as one CUDA graph: a few eager warm-up calls on a side stream (real steps), then one
+    capture, then a replay per call. The run's generator is registered with the graph, so every replay
+    draws new random numbers from it."""
+
+    WARMUP = 3
+
+    def __init__(self, step: Callable[[], None], generator: torch.Generator) -> None:
+        self.step, self.generator = step, generator
+        self.calls = 0
+        self.graph: torch.cuda.CUDAGraph | None = None
+
+    def __call__(self) -> None:
+        if self.graph is not None:
+            self.graph.replay()
+        elif self.calls < self.WARMUP:
+            self._on_side_stream()
+        else:
+            self._capture()
+        self.calls += 1
+
+    def _on_side_stream(self) -> None:
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            self.step()
+        torch.cuda.current_stream().wait_stream(side)
+
+    def _capture(self) -> None:
+        graph = torch.cuda.CUDAGraph()
+        graph.register_generator_state(self.generator)
+        # No fallback: a generator registered with a graph cannot draw outside one, and a step that cannot be
+        # captured (a host read, an unsupported kernel) is a bug in the step, which this error should show.
+        with torch.cuda.graph(graph):
+            self.step()
+        self.graph = graph
+        graph.replay()  # capturing ran nothing: this call's step is the first replay
 
 
 def compiled(module: nn.Module, enabled: bool) -> Callable[..., Any]:
@@ -200,17 +257,20 @@ def average_buffers(modules: list[nn.Module], placement: Placement) -> None:
                 buffer.div_(placement.world)
 
 
-def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[Any]:
     if precision == "fp32":
         return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=PRECISIONS[precision])
+    # No cast cache: a cached cast would outlive the step it was made in, which a replayed graph cannot see.
+    return torch.autocast(device.type, dtype=PRECISIONS[precision], cache_enabled=False)
 
 
-def memory_format(device: torch.device, compiling: bool) -> torch.memory_format:
-    """Channels-last for eager CUDA. Compiled code chooses its own layouts (Inductor turns convolutions
-    channels-last by itself), and channels-last weights under torch.compile crashed the backward of G's
-    first transposed convolution in PyTorch 2.11 on an H100 (a stride check in convolution_backward)."""
-    return torch.channels_last if device.type == "cuda" and not compiling else torch.contiguous_format
+def memory_format(device: torch.device, mode: str) -> torch.memory_format:
+    """Channels-last for eager CUDA kernels (modes off and graph). Compiled code chooses its own layouts
+    (Inductor turns convolutions channels-last by itself), and channels-last weights under torch.compile
+    crashed the backward of G's first transposed convolution in PyTorch 2.11 on an H100 (a stride check
+    in convolution_backward). The CPU's oneDNN kernels crashed on channels-last 1x1 backward (DESIGN.md)."""
+    eager = mode in ("off", "graph")
+    return torch.channels_last if device.type == "cuda" and eager else torch.contiguous_format
 
 
 def all_mean(values: dict[str, torch.Tensor], placement: Placement) -> dict[str, torch.Tensor]:

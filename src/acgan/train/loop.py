@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from tqdm import tqdm
 
 from acgan.data.vocab import Vocabulary
@@ -29,7 +28,7 @@ from acgan.train import engine
 from acgan.train.checkpointer import Checkpointer
 from acgan.train.health import CollapseWatch, DivergenceError, report
 from acgan.train.settings import Settings
-from acgan.train.step import TrainState
+from acgan.train.step import Counters, TrainState
 
 SAMPLE_SEED = 1000  # the fixed noise of every sample grid in every run
 
@@ -39,7 +38,8 @@ class Session:
     """What the loop works with: the state, how to take one step, and where results go."""
 
     state: TrainState
-    step: Callable[[], dict[str, torch.Tensor]]  # one training step; returns its numbers on the device
+    step: Callable[[], None]  # one training step; its numbers go to `counters`, on the device
+    counters: Counters
     settings: Settings
     run: Path
     vocab: Vocabulary
@@ -57,7 +57,9 @@ def loop(session: Session) -> None:
     window = LogWindow(session, log)
     with StopRequest() as stop, bar:
         while state.step < settings.steps:
-            window.add(session.step())
+            session.step()
+            state.step += 1
+            window.steps += 1
             bar.update(1)
             if state.step % settings.log_every == 0 or state.step == settings.steps:
                 window.close(state.step)
@@ -121,44 +123,30 @@ def write_sample(session: Session) -> Path | None:
 
 
 class LogWindow:
-    """The numbers of the steps since the last log line, summed on the device and read only when logging;
-    and the count of skipped steps in a row, which stops a diverging run."""
+    """The log line of the steps since the last one: their numbers (summed on the device by the step) as
+    means, the speed, the collapse watch; and the stop of a run whose steps keep being skipped."""
 
     def __init__(self, session: Session, log: RunLog | None) -> None:
         self.session, self.log = session, log
-        device = session.placement.device
-        self.streak = torch.zeros((), device=device)
-        self.worst_streak = torch.zeros((), device=device)
-        self._open()
-
-    def _open(self) -> None:
-        self.totals: dict[str, torch.Tensor] = {}
         self.steps, self.start = 0, time.perf_counter()
 
-    def add(self, stats: dict[str, torch.Tensor]) -> None:
-        skipped = torch.maximum(stats["skipped_d"], stats["skipped_g"])
-        self.streak = (self.streak + 1) * skipped
-        self.worst_streak = torch.maximum(self.worst_streak, self.streak)
-        for key, value in stats.items():
-            self.totals[key] = self.totals.get(key, 0) + value.detach().float()
-        self.steps += 1
-
     def skipped_in_a_row(self) -> int:
-        return int(self.streak)
+        return int(self.session.counters.streak)
 
     def close(self, step: int) -> None:
         """Log the window's means (skips as counts), warn about collapse, stop a diverging run."""
         session, settings = self.session, self.session.settings
+        sums, worst_streak = session.counters.read()
         numbers: dict[str, Any] = {key: float(v) if key.startswith("skipped") else float(v) / self.steps
-                                   for key, v in engine.all_mean(self.totals, session.placement).items()}
+                                   for key, v in engine.all_mean(sums, session.placement).items()}
         rate = self.steps * settings.batch_size * session.placement.world / (time.perf_counter() - self.start)
         numbers.update(session.watch.measure(TorchGenerator(session.state.sampler, session.state.model_cfg)))
         if self.log is not None:
             self.log.log(step, **numbers, images_per_s=round(rate, 1))
             report(session.watch.warnings(step, numbers))
-        if float(self.worst_streak) >= settings.max_bad_steps:
+        if engine.any_rank(worst_streak >= settings.max_bad_steps, session.placement):
             raise DivergenceError(session.run, step, settings.max_bad_steps, session.checkpointer.saved_step)
-        self._open()
+        self.steps, self.start = 0, time.perf_counter()
 
 
 class StopRequest:

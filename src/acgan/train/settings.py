@@ -23,6 +23,7 @@ from typing import Any
 
 from acgan.errors import ConfigError
 from acgan.run.folder import read_json_object
+from acgan.train.augment import parse as parse_augmentations
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,11 @@ class Settings:
     checkpoint_every: int = _setting(500, "Steps between checkpoints.")
     keep_checkpoints: int = _setting(3, "How many of the newest step checkpoints to keep (and 'best', always).")
     device: str = _setting("auto", "Device: 'auto' (cuda when available), 'cpu', 'cuda', 'cuda:1', ...")
-    precision: str = _setting("auto", "fp32, bf16 or fp16 ('auto': bf16 on CUDA, fp32 on the CPU); losses stay fp32.")
-    compile: str = _setting("auto", "torch.compile: 'on', 'off' or 'auto' (on for CUDA); failures fall back to eager.")
+    precision: str = _setting("auto", "fp32, bf16 or fp16 ('auto': bf16 on CUDA and on CPUs with bf16 units, else "
+                                      "fp32); losses stay fp32.")
+    compile: str = _setting("auto", "How a step runs: 'off' (eager), 'modules' (each network compiled), 'step' (the "
+                                    "whole step compiled as one graph), 'graph' / 'step-graph' (CUDA: the eager / "
+                                    "compiled step captured as one CUDA graph); 'auto': what measured fastest here.")
     max_bad_steps: int = _setting(20, "Stop after this many steps in a row with non-finite losses or gradients.")
     eval_every: int = _setting(0, "Steps between light evaluations that keep a 'best' checkpoint (needs --tagger); "
                                   "0: none.")
@@ -134,6 +138,8 @@ class Settings:
         missing = [f.name for f in dataclasses.fields(cls) if f.name not in data]
         if missing:
             raise ConfigError(f"{source}: settings missing: {', '.join(missing)}")
+        if data.get("compile") in LEGACY_COMPILE:
+            data = {**data, "compile": LEGACY_COMPILE[data["compile"]]}
         settings = cls(**{key: coerce(key, value, source) for key, value in data.items()})
         settings.validate(source)
         return settings
@@ -143,6 +149,9 @@ class Settings:
         if problems:
             raise ConfigError(f"{source}: " + "; ".join(problems))
 
+
+COMPILE_MODES = ("auto", "off", "modules", "step", "graph", "step-graph")
+LEGACY_COMPILE = {"on": "modules"}  # runs started before the whole step could be one graph said "on"
 
 # Settings that change what is computed, not just how often it is logged or where it runs.
 # A resumed run refuses to change these without an explicit override.
@@ -191,8 +200,12 @@ def range_problems(s: Settings) -> list[str]:
         problems.append(f"eval_every must not be negative, got {s.eval_every}")
     if s.precision not in ("auto", "fp32", "bf16", "fp16"):
         problems.append(f"precision must be auto, fp32, bf16 or fp16, got {s.precision!r}")
-    if s.compile not in ("auto", "on", "off"):
-        problems.append(f"compile must be auto, on or off, got {s.compile!r}")
+    if s.compile not in COMPILE_MODES:
+        problems.append(f"compile must be one of {', '.join(COMPILE_MODES)}, got {s.compile!r}")
+    try:
+        parse_augmentations(s.augment)
+    except ConfigError as err:
+        problems.append(str(err))
     for name in ("width", "z_dim", "label_dim", "steps", "batch_size", "builtin_faces",
                  "log_every", "sample_every", "checkpoint_every", "max_bad_steps", "keep_checkpoints"):
         if getattr(s, name) < 1:

@@ -1,12 +1,16 @@
 """One training step and the state it changes: G, D, their optimizers, the run's random generator.
 
     TrainState   everything a step changes, saved whole in every checkpoint (state_tensors / restore_state)
-    Runner       how this run calls the networks (augmented, compiled, wrapped for DDP, autocast)
-    train_step   one D update and one G update through D; its numbers stay on the device
+    Runner       how this run calls the networks (compiled per module, wrapped for DDP, autocast)
+    TrainStep    one step as one function of the state, with static shapes and no host synchronisation:
+                 draw  every random number of the step (batch, noise, labels, targets, augmentations)
+                 update  D on reals and fakes, G through D, the average of G, the step's counters
 
-Everything random in a step is drawn from one torch.Generator on the training device, so a fixed
---seed gives the same run and a resumed run continues bit for bit where it stopped. How the step
-executes (precision, compilation, several processes) is engine.py's business.
+Everything random is drawn from one torch.Generator on the training device, so a fixed --seed gives
+the same run and a resumed run continues bit for bit where it stopped. Because `update` reads nothing
+back to the host and keeps every number it changes (learning rates, step counts, loss scales, health
+counters) in device tensors, it runs the same eagerly, compiled whole with fullgraph=True, or captured
+as one CUDA graph (engine.py decides which).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from acgan.nets import ModelConfig, build_networks
 from acgan.run.checkpoint import Checkpoint, CheckpointError, load_module, module_tensors
 from acgan.train import engine
 from acgan.train.augment import Augment
-from acgan.train.engine import GuardedOptimizer, Placement
+from acgan.train.engine import Placement
 from acgan.train.losses import BCE, OBJECTIVES, LossWeights, Objective, discriminator_loss, generator_loss
+from acgan.train.optim import GuardedAdam
 from acgan.train.settings import Settings
 
 
@@ -38,8 +43,8 @@ class TrainState:
     model_cfg: ModelConfig
     G: nn.Module
     D: nn.Module
-    opt_g: GuardedOptimizer
-    opt_d: GuardedOptimizer
+    opt_g: GuardedAdam
+    opt_d: GuardedAdam
     rng: torch.Generator
     step: int = 0
     G_ema: nn.Module | None = None  # the moving average of G's weights, when the recipe keeps one
@@ -56,14 +61,13 @@ class TrainState:
 
 @dataclass
 class Runner:
-    """The step's callables as this run executes them (recipe, augmentation, compiled, DDP, autocast)."""
+    """The networks as this run calls them (compiled per module, wrapped for DDP) and its autocast."""
 
     G: Callable[..., torch.Tensor]  # G's forward
-    D: Callable[..., Any]  # D's forward in D's step (augmented images)
+    D: Callable[..., Any]  # D's forward in D's step
     D_frozen: Callable[..., Any]  # D's forward in G's step: the bare module, so no gradient reaches D (or DDP)
     autocast: Callable[[], Any]
     objective: Objective = BCE
-    after_g_step: Callable[[TrainState], None] = lambda state: None
     memory_format: torch.memory_format = torch.contiguous_format
     placement: Placement = field(default_factory=lambda: Placement(torch.device("cpu")))
 
@@ -82,9 +86,20 @@ class DeviceData:
             return torch.from_numpy(array[rank::world]).to(device)
         return cls(put(data.images), put(data.hair), put(data.eyes))
 
-    def sample(self, batch: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        index = torch.randint(len(self.images), (batch,), device=self.images.device, generator=rng)
-        return to_unit_range(self.images[index]), self.hair[index], self.eyes[index]
+
+@dataclass
+class Draws:
+    """Every random number of one training step."""
+
+    index: torch.Tensor  # (B,) the real faces
+    z: torch.Tensor  # (B, z_dim) G's noise
+    fake_hair: torch.Tensor  # (B,) the colours G is asked for
+    fake_eyes: torch.Tensor
+    real_target: torch.Tensor  # (B,) smoothed targets (read by the BCE loss only)
+    fake_target: torch.Tensor
+    seen_real: list[torch.Tensor]  # augmentation parameters: D on the reals,
+    seen_fake: list[torch.Tensor]  # D on the fakes in D's step,
+    seen_by_g: list[torch.Tensor]  # D on the fakes in G's step
 
 
 def model_config(settings: Settings, vocab: Vocabulary) -> ModelConfig:
@@ -98,12 +113,12 @@ def build_state(settings: Settings, model_cfg: ModelConfig, placement: Placement
                 ) -> TrainState:
     device = placement.device
     torch.manual_seed(settings.seed)  # weight initialisation: the same on every process
-    layout = engine.memory_format(device, engine.use_compile(settings.compile, device))
+    layout = engine.memory_format(device, engine.compile_mode(settings.compile, placement))
     # torch's stubs leave out Module.to's memory_format, which it takes at run time.
     G, D = (net.to(device, memory_format=layout) for net in build_networks(model_cfg))  # type: ignore[call-overload]
-    betas = (settings.beta1, settings.beta2)
-    opt_g = GuardedOptimizer(engine.make_adam(G.parameters(), settings.lr_g, betas, device), device, precision)
-    opt_d = GuardedOptimizer(engine.make_adam(D.parameters(), settings.lr_d, betas, device), device, precision)
+    betas, scaling = (settings.beta1, settings.beta2), precision == "fp16"
+    opt_g = GuardedAdam(list(G.parameters()), settings.lr_g, betas, loss_scaling=scaling)
+    opt_d = GuardedAdam(list(D.parameters()), settings.lr_d, betas, loss_scaling=scaling)
     # Each process draws its own batches, noise and labels; process 0 draws what a single process would.
     rng = torch.Generator(device).manual_seed(settings.seed + 7919 * placement.rank)
     G_ema = copy.deepcopy(G).requires_grad_(False) if settings.ema else None
@@ -111,39 +126,32 @@ def build_state(settings: Settings, model_cfg: ModelConfig, placement: Placement
 
 
 def build_runner(state: TrainState, settings: Settings, placement: Placement, precision: str) -> Runner:
-    use_compile = engine.use_compile(settings.compile, placement.device)
-    augment = Augment(settings.augment, state.rng)
-
-    def seen_through_augmentation(D: Callable[..., Any]) -> Callable[..., Any]:
-        return D if not augment.names else lambda images, hair, eyes: D(augment(images), hair, eyes)
-
-    def update_ema(state: TrainState) -> None:
-        assert state.G_ema is not None
-        moving_average(state.G_ema, state.G, settings.ema, state.step)
-
-    return Runner(G=engine.compiled(engine.distributed(state.G, placement), use_compile),
-                  D=seen_through_augmentation(engine.compiled(engine.distributed(state.D, placement), use_compile)),
-                  D_frozen=seen_through_augmentation(engine.compiled(state.D, use_compile)),
+    mode = engine.compile_mode(settings.compile, placement)
+    per_module = mode == "modules"
+    return Runner(G=engine.compiled(engine.distributed(state.G, placement), per_module),
+                  D=engine.compiled(engine.distributed(state.D, placement), per_module),
+                  D_frozen=engine.compiled(state.D, per_module),
                   autocast=lambda: engine.autocast(placement.device, precision),
                   objective=OBJECTIVES[settings.recipe_spec.objective],
-                  after_g_step=update_ema if state.G_ema is not None else Runner.after_g_step,
-                  memory_format=engine.memory_format(placement.device, use_compile), placement=placement)
+                  memory_format=engine.memory_format(placement.device, mode), placement=placement)
 
 
 @torch.no_grad()
-def moving_average(average: nn.Module, model: nn.Module, decay: float, step: int) -> None:
+def moving_average(average: nn.Module, model: nn.Module, decay: float, step: torch.Tensor) -> None:
     """average <- decay * average + (1 - decay) * model; buffers (BatchNorm statistics) copied.
 
     The decay ramps up over the first steps ((1 + step) / (10 + step)), so the average does not
-    spend thousands of steps forgetting the random initial weights."""
-    decay = min(decay, (1 + step) / (10 + step))
-    torch._foreach_lerp_(list(average.parameters()), list(model.parameters()), 1 - decay)
+    spend thousands of steps forgetting the random initial weights. `step` is a device tensor, so
+    the ramp needs no host value."""
+    rate = 1.0 - torch.clamp((1.0 + step) / (10.0 + step), max=decay)
+    averaged: list[torch.Tensor] = list(average.parameters())
+    current: list[torch.Tensor] = list(model.parameters())
+    # average += rate * (model - average), with the rate a device tensor: foreach lerp would read it on the host.
+    gap = list(torch._foreach_sub(current, averaged))
+    torch._foreach_mul_(gap, rate)
+    torch._foreach_add_(averaged, gap)
     for mine, theirs in zip(average.buffers(), model.buffers(), strict=True):
         mine.copy_(theirs)
-
-
-def uniform(batch: int, low: float, high: float, rng: torch.Generator, device: torch.device) -> torch.Tensor:
-    return torch.empty(batch, device=device).uniform_(low, high, generator=rng)
 
 
 def fake_labels(model_cfg: ModelConfig, batch: int, paired: bool,
@@ -159,33 +167,88 @@ def fake_labels(model_cfg: ModelConfig, batch: int, paired: bool,
     return hair, eyes
 
 
-def train_step(state: TrainState, runner: Runner, data: DeviceData, settings: Settings,
-               weights: LossWeights) -> dict[str, torch.Tensor]:
-    """One D update and one G update; returns the step's numbers as device tensors (no host sync)."""
-    rng, batch, device = state.rng, settings.batch_size, data.images.device
-    real, real_hair, real_eyes = data.sample(batch, rng)
-    real = real.contiguous(memory_format=runner.memory_format)
-    z = torch.randn(batch, state.model_cfg.z_dim, device=device, generator=rng)
-    fake_hair, fake_eyes = fake_labels(state.model_cfg, batch, paired=bool(weights.mode_seeking), rng=rng)
-    real_target = uniform(batch, settings.real_target_min, settings.real_target_max, rng, device)
-    fake_target = uniform(batch, settings.fake_target_min, settings.fake_target_max, rng, device)
-    with runner.autocast():
-        fake = runner.G(z, fake_hair, fake_eyes)
-        d_loss, d_stats = discriminator_loss(runner.D, real, real_hair, real_eyes, fake, fake_hair, fake_eyes,
-                                             real_target, fake_target, weights, runner.objective)
-    d_skipped = state.opt_d.step(d_loss)
+class Counters:
+    """The numbers of the steps since the last log line, summed on the device inside the step, and the
+    skipped steps in a row; the host reads them only when it logs."""
 
-    # G learns through D with D's weights held still. D stays in training mode, so its BatchNorm
-    # normalises this batch with the batch's own statistics, exactly as in D's step (the Keras
-    # version of this recipe froze BatchNorm onto its moving averages here and learned nothing).
-    state.D.requires_grad_(False)
-    with runner.autocast():
-        g_loss, g_stats = generator_loss(runner.D_frozen, fake, fake_hair, fake_eyes, weights, runner.objective, z)
-    g_skipped = state.opt_g.step(g_loss)
-    state.D.requires_grad_(True)
-    state.step += 1
-    runner.after_g_step(state)
-    return {**d_stats, **g_stats, "skipped_d": d_skipped, "skipped_g": g_skipped}
+    def __init__(self, names: tuple[str, ...], device: torch.device) -> None:
+        self.names = names
+        self.sums = torch.zeros(len(names), device=device)
+        self.streak = torch.zeros((), device=device)  # skipped steps in a row, now
+        self.worst_streak = torch.zeros((), device=device)  # and at most, since the last read
+
+    @torch.no_grad()
+    def add(self, stats: dict[str, torch.Tensor]) -> None:
+        self.sums.add_(torch.stack([stats[name].float() for name in self.names]))
+        skipped = torch.maximum(stats["skipped_d"], stats["skipped_g"])
+        self.streak.mul_(skipped).add_(skipped)  # (streak + 1) * skipped
+        torch.maximum(self.worst_streak, self.streak, out=self.worst_streak)
+
+    def read(self) -> tuple[dict[str, torch.Tensor], int]:
+        """The sums by name and the worst streak, then zeroed (in place: a captured step keeps its tensors)."""
+        sums = dict(zip(self.names, self.sums.clone(), strict=True))
+        worst = int(self.worst_streak)
+        self.sums.zero_()
+        self.worst_streak.copy_(self.streak)
+        return sums, worst
+
+
+class TrainStep:
+    """One training step of a run: `draw()` then `update(draws)`; calling it does both and counts the step."""
+
+    def __init__(self, state: TrainState, runner: Runner, data: DeviceData, settings: Settings,
+                 weights: LossWeights) -> None:
+        self.state, self.runner, self.data, self.settings, self.weights = state, runner, data, settings, weights
+        self.augment = Augment(settings.augment)
+        device = data.images.device
+        names = ("d_loss", "d_real_hair_acc", "d_real_eye_acc", "g_loss") + (("g_spread",) if weights.mode_seeking
+                                                                              else ()) + ("skipped_d", "skipped_g")
+        self.counters = Counters(names, device)
+        self.ema_step = torch.tensor(float(state.step), device=device)  # the average's ramp, counted on the device
+
+    def draw(self) -> Draws:
+        rng, batch, cfg, s = self.state.rng, self.settings.batch_size, self.state.model_cfg, self.settings
+        device, size = rng.device, cfg.resolution
+        index = torch.randint(len(self.data.images), (batch,), device=device, generator=rng)
+        z = torch.randn(batch, cfg.z_dim, device=device, generator=rng)
+        fake_hair, fake_eyes = fake_labels(cfg, batch, paired=bool(self.weights.mode_seeking), rng=rng)
+        real_target = torch.empty(batch, device=device).uniform_(s.real_target_min, s.real_target_max, generator=rng)
+        fake_target = torch.empty(batch, device=device).uniform_(s.fake_target_min, s.fake_target_max, generator=rng)
+        return Draws(index, z, fake_hair, fake_eyes, real_target, fake_target, self.augment.draw(batch, size, rng),
+                     self.augment.draw(batch, size, rng), self.augment.draw(batch, size, rng))
+
+    def update(self, d: Draws) -> None:
+        """One D update and one G update through D; then the average of G and the counters."""
+        state, runner, weights = self.state, self.runner, self.weights
+        real, real_hair, real_eyes = self.real_batch(d.index)
+        with runner.autocast():
+            fake = runner.G(d.z, d.fake_hair, d.fake_eyes)
+            d_loss, d_stats = discriminator_loss(
+                runner.D, self.augment(real, d.seen_real), real_hair, real_eyes, self.augment(fake, d.seen_fake),
+                d.fake_hair, d.fake_eyes, d.real_target, d.fake_target, weights, runner.objective)
+        d_skipped = state.opt_d.step(d_loss)
+
+        # G learns through D; its optimizer's backward reaches G's weights alone. D stays in training mode,
+        # so its BatchNorm normalises this batch with the batch's own statistics, exactly as in D's step (the
+        # Keras version of this recipe froze BatchNorm onto its moving averages here and learned nothing).
+        def critic(images: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> Any:
+            return runner.D_frozen(self.augment(images, d.seen_by_g), hair, eyes)
+
+        with runner.autocast():
+            g_loss, g_stats = generator_loss(critic, fake, d.fake_hair, d.fake_eyes, weights, runner.objective, d.z)
+        g_skipped = state.opt_g.step(g_loss)
+        self.ema_step.add_(1.0)
+        if state.G_ema is not None:
+            moving_average(state.G_ema, state.G, self.settings.ema, self.ema_step)
+        self.counters.add({**d_stats, **g_stats, "skipped_d": d_skipped, "skipped_g": g_skipped})
+
+    def real_batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The real faces at `index` as floats in [-1, 1], with their labels."""
+        images = to_unit_range(self.data.images[index]).contiguous(memory_format=self.runner.memory_format)
+        return images, self.data.hair[index], self.data.eyes[index]
+
+    def eager(self) -> None:
+        self.update(self.draw())
 
 
 def loss_weights(settings: Settings) -> LossWeights:
@@ -193,55 +256,29 @@ def loss_weights(settings: Settings) -> LossWeights:
                        settings.mode_seeking)
 
 
-def state_tensors(state: TrainState, placement: Placement) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """The state as tensors and JSON; collective under DDP (every process's RNG state is gathered)."""
-    g_opt, g_opt_meta = optimizer_tensors("opt_g", state.opt_g.optimizer)
-    d_opt, d_opt_meta = optimizer_tensors("opt_d", state.opt_d.optimizer)
+def state_tensors(state: TrainState, placement: Placement) -> dict[str, torch.Tensor]:
+    """The state as tensors; collective under DDP (every process's RNG state is gathered)."""
     rng = torch.stack(engine.gather_tensor(state.rng.get_state(), placement))
-    tensors = {**module_tensors("G", state.G), **module_tensors("D", state.D), **g_opt, **d_opt, "rng.train": rng}
+    tensors = {**module_tensors("G", state.G), **module_tensors("D", state.D), **state.opt_g.state_tensors("opt_g"),
+               **state.opt_d.state_tensors("opt_d"), "rng.train": rng}
     if state.G_ema is not None:
         tensors.update(module_tensors("G_ema", state.G_ema))
-    training = {"optimizers": {"opt_g": g_opt_meta, "opt_d": d_opt_meta},
-                "scalers": {"opt_g": state.opt_g.state_dict(), "opt_d": state.opt_d.state_dict()}}
-    return tensors, training
+    return tensors
 
 
 def restore_state(state: TrainState, checkpoint: Checkpoint, settings: Settings, placement: Placement) -> None:
-    """The checkpoint's state, then the settings' learning rates and betas (so an --override is in force)."""
-    tensors, training = checkpoint.tensors, checkpoint.record.training
+    """The checkpoint's state, then the settings' learning rates (so an --override of one is in force)."""
+    tensors, scalers = checkpoint.tensors, checkpoint.record.info.get("scalers", {})
     load_module("G", state.G, tensors)
     load_module("D", state.D, tensors)
     if state.G_ema is not None:
         load_module("G_ema", state.G_ema, tensors)
     try:
-        load_optimizer("opt_g", state.opt_g.optimizer, tensors, training["optimizers"]["opt_g"])
-        load_optimizer("opt_d", state.opt_d.optimizer, tensors, training["optimizers"]["opt_d"])
-        state.opt_g.load_state_dict(training["scalers"]["opt_g"])
-        state.opt_d.load_state_dict(training["scalers"]["opt_d"])
+        state.opt_g.load_state("opt_g", tensors, scalers.get("opt_g"))
+        state.opt_d.load_state("opt_d", tensors, scalers.get("opt_d"))
         state.rng.set_state(engine.own_part(list(tensors["rng.train"]), placement))
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"{checkpoint.path}: the training state is incomplete or damaged ({err})") from None
-    for optimizer, lr in ((state.opt_g.optimizer, settings.lr_g), (state.opt_d.optimizer, settings.lr_d)):
-        for group in optimizer.param_groups:
-            group["lr"], group["betas"] = lr, (settings.beta1, settings.beta2)
+    state.opt_g.set_lr(settings.lr_g)
+    state.opt_d.set_lr(settings.lr_d)
     state.step = checkpoint.step
-
-
-def optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """An optimizer's per-parameter state as tensors and its hyper-parameters as JSON."""
-    state = optimizer.state_dict()
-    tensors = {f"{prefix}.{index}.{key}": value
-               for index, slots in state["state"].items() for key, value in slots.items()}
-    return tensors, {"param_groups": state["param_groups"]}
-
-
-def load_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-                   meta: dict[str, Any]) -> None:
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        head, _, rest = key.partition(".")
-        if head == prefix:
-            index, _, slot = rest.partition(".")
-            state.setdefault(int(index), {})[slot] = value
-    groups = [{k: tuple(v) if k == "betas" else v for k, v in group.items()} for group in meta["param_groups"]]
-    optimizer.load_state_dict({"state": state, "param_groups": groups})

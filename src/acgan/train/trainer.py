@@ -35,12 +35,12 @@ from acgan.train.loop import Session, loop
 from acgan.train.settings import Settings, resume_settings
 from acgan.train.step import (
     DeviceData,
+    TrainStep,
     build_runner,
     build_state,
     loss_weights,
     model_config,
     restore_state,
-    train_step,
 )
 
 
@@ -113,11 +113,11 @@ def _train(settings: Settings, run: Path, checkpoint: Checkpoint | None, placeme
         write_run_config(run, settings, template, data, placement, precision)
     runner = build_runner(state, settings, placement, precision)
     device_data = DeviceData.from_faces(data, placement.device, placement.rank, placement.world)
-    weights = loss_weights(settings)
-    say(f"training on {placement.device} (x{placement.world} processes), {precision}, "
-        f"torch.compile {'on' if engine.use_compile(settings.compile, placement.device) else 'off'}")
-    loop(Session(state=state, step=lambda: train_step(state, runner, device_data, settings, weights),
-                 settings=settings, run=run, vocab=data.vocab, placement=placement,
+    train_step = TrainStep(state, runner, device_data, settings, loss_weights(settings))
+    mode = engine.compile_mode(settings.compile, placement)
+    say(f"training on {placement.device} (x{placement.world} processes), {precision}, step run as: {mode}")
+    loop(Session(state=state, step=engine.step_runner(mode, train_step.draw, train_step.update, state.rng),
+                 counters=train_step.counters, settings=settings, run=run, vocab=data.vocab, placement=placement,
                  checkpointer=Checkpointer(run, template, settings.keep_checkpoints, placement, state.step),
                  watch=CollapseWatch(device_data.images, model_cfg.n_hair, enabled=placement.is_main),
                  keeper=best_keeper(settings, data, run, placement) if settings.eval_every and placement.is_main

@@ -1,0 +1,54 @@
+"""The trained model that ships inside the package, and how any run's generator is packed the same way.
+
+    acgan.load()                     the shipped 64 px generator (docs/MODEL_CARD.md says how it was made)
+    acgan generate --hair blue ...   the same, from the command line; any command that takes a run does
+
+A packed generator is a checkpoint of kind "generator": only the weights that draw faces (the moving
+average of G when the run keeps one), in fp16, with the run's model, vocabulary and settings and what
+is known about it (data, training, scores). The shipped tagger, which judged the shipped model, sits
+beside it so `acgan eval` works without training one first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from acgan.run.checkpoint import Checkpoint, save_checkpoint
+
+SHIPPED_NAME = "generator"
+TAGGER_NAME = "tagger"
+
+
+def shipped_folder() -> Path:
+    return Path(str(resources.files("acgan") / "shipped"))
+
+
+def shipped_generator() -> Path:
+    """The JSON record of the generator inside the package."""
+    return shipped_folder() / f"{SHIPPED_NAME}.json"
+
+
+def shipped_tagger() -> Path:
+    return shipped_folder() / f"{TAGGER_NAME}.json"
+
+
+def pack_generator(checkpoint: Checkpoint, folder: Path, info: dict[str, Any] | None = None,
+                   name: str = SHIPPED_NAME) -> Path:
+    """Write `checkpoint`'s drawing weights as <folder>/<name>.json + its fp16 safetensors; returns the JSON."""
+    record = checkpoint.record
+    prefix = record.generator_weights + "."
+    tensors = {"G." + key[len(prefix):]: half(value) for key, value in checkpoint.tensors.items()
+               if key.startswith(prefix)}
+    packed = dataclasses.replace(record, kind="generator", generator_weights="G",
+                                 info={**record.info, "packed_from": str(checkpoint.path), **(info or {})})
+    return save_checkpoint(folder, packed, tensors, name=name)
+
+
+def half(tensor: torch.Tensor) -> torch.Tensor:
+    """fp16 for floating-point tensors (weights, BatchNorm statistics); integer counters stay as they are."""
+    return tensor.half() if tensor.is_floating_point() else tensor
