@@ -474,3 +474,13 @@ def test_acgan_serve_starts_a_server(run_dir: Path, tmp_path: Path) -> None:
 def test_serve_refuses_a_missing_run(tmp_path: Path) -> None:
     result = runner.invoke(cli_app, ["serve", str(tmp_path / "no-such-run")])
     assert result.exit_code == 2 and "error:" in result.output
+
+
+def test_faces_come_at_the_size_asked_for(client, model: FaceGenerator) -> None:
+    body = client.post("/api/generate", json={**GOOD, "n": 2, "size": 128}).json()
+    assert [decode_png(face["png"]).shape for face in body["faces"]] == [(128, 128, 3)] * 2
+    picture = client.post("/api/recolour", json={"seed": 3, "pairs": [{"hair": "red", "eyes": "blue"}],
+                                                  "format": "png", "size": 96})
+    assert decode_png(base64.b64encode(picture.content).decode()).shape == (96, 96, 3)
+    refused = client.post("/api/generate", json={**GOOD, "size": 8})
+    assert refused.status_code == 422 and refused.json()["message"].startswith("size:")

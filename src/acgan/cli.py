@@ -23,6 +23,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Train an ACGAN that draws anime faces with the hair and eye colours you ask for.")
 
 CHECKPOINT_HELP = "Checkpoint name in the run (default: newest)."
+RUN_HELP = "Run folder or checkpoint file (default: the model shipped with acgan)."
+SIZE_HELP = "Pixels a side of each face written (Lanczos), e.g. 128 or 256 [default: as drawn]."
 
 
 @contextmanager
@@ -103,8 +105,9 @@ app.command("train", help="Train on a dataset folder (or the built-in faces) int
 
 @app.command()
 def generate(
-    run: Annotated[Path | None, typer.Argument(help="Run folder or checkpoint file (with --like: where the PNG "
-                                                    "says it came from).", show_default=False)] = None,
+    run: Annotated[Path | None, typer.Argument(help="Run folder or checkpoint file (default: the model shipped "
+                                                    "with acgan; with --like: the one the PNG names).",
+                                               show_default=False)] = None,
     hair: Annotated[str | None, typer.Option(help="Hair colour, or 'random'.")] = None,
     eyes: Annotated[str | None, typer.Option(help="Eye colour, or 'random'.")] = None,
     n: Annotated[int, typer.Option("-n", help="How many faces.")] = 16,
@@ -118,6 +121,7 @@ def generate(
     like: Annotated[Path | None, typer.Option(help="Redraw the face(s) of a PNG acgan wrote, from its metadata.")]
     = None,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
+    size: Annotated[int | None, typer.Option(help=SIZE_HELP)] = None,
 ) -> None:
     """Draw faces with the colours you ask for."""
     from acgan.data.tags import read_tags
@@ -127,24 +131,21 @@ def generate(
 
     with user_errors():
         wanted = faces_from_png(like) if like is not None else None
-        if run is None:
-            if wanted is None:
-                raise UserError("give a run folder or checkpoint (or --like FILE)")
-            run = Path(wanted[0])
-        model = load(run, checkpoint)
+        model = load(Path(wanted[0]) if run is None and wanted is not None else run, checkpoint)
         if all_pairs:
-            message = outputs.write_all_pairs(model, seed, out)
+            message = outputs.write_all_pairs(model, seed, out, size)
         elif from_file is not None:
             rows = read_tags(from_file, model.vocab).rows
             named = [(row.image_id, (seed + k, row.hair, row.eyes)) for k, row in enumerate(rows)]
-            message = outputs.write_named(model, named, out)
+            message = outputs.write_named(model, named, out, size)
         elif wanted is not None:
-            message = outputs.write_faces(model, wanted[1], out, separate)
+            message = outputs.write_faces(model, wanted[1], out, separate, size)
         elif hair is None or eyes is None:
             raise UserError("give --hair and --eyes (or --all-pairs, --from-file, --like); "
                             f"hair: {', '.join(model.vocab.hair)}; eyes: {', '.join(model.vocab.eyes)}")
         else:
-            message = outputs.write_faces(model, outputs.requested_faces(model, hair, eyes, n, seed), out, separate)
+            faces = outputs.requested_faces(model, hair, eyes, n, seed)
+            message = outputs.write_faces(model, faces, out, separate, size)
         print(message)
 
 
@@ -182,8 +183,9 @@ def tagger_train(
 
 @app.command("eval")
 def eval_command(
-    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
-    tagger: Annotated[Path, typer.Option(help="Tagger folder (from `acgan tagger train`).")],
+    run: Annotated[Path | None, typer.Argument(help=RUN_HELP, show_default=False)] = None,
+    tagger: Annotated[Path | None, typer.Option(help="Tagger folder or tagger.json (from `acgan tagger train`) "
+                                                     "[default: the tagger shipped with acgan].")] = None,
     data: Annotated[Path | None, typer.Option(help="Real faces to compare with (default: the run's data).")] = None,
     per_pair: Annotated[int, typer.Option(help="Generated faces per hair x eye pair.")] = 8,
     frechet_faces: Annotated[int, typer.Option(help="Faces per side of each Frechet distance.")] = 1000,
@@ -195,10 +197,12 @@ def eval_command(
     """Measure tag accuracy, distance to real faces and diversity; write report.json, report.md, pictures."""
     from acgan.judge.eval_run import eval_run
     from acgan.judge.evaluate import EvalSettings
+    from acgan.sample.shipped import shipped_generator, shipped_tagger
 
     with user_errors():
         settings = EvalSettings(per_pair=per_pair, frechet_faces=frechet_faces, seed=seed)
-        folder = eval_run(run, tagger, settings, data=data, out=out, checkpoint=checkpoint)
+        folder = eval_run(run or shipped_generator(), tagger or shipped_tagger(), settings, data=data, out=out,
+                          checkpoint=checkpoint)
         print((folder / "report.md").read_text())
         print(f"wrote {folder}/")
 
@@ -209,7 +213,7 @@ def missing_extra(extra: str, err: ImportError) -> UserError:
 
 @app.command()
 def serve(
-    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
+    run: Annotated[Path | None, typer.Argument(help=RUN_HELP, show_default=False)] = None,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
@@ -229,7 +233,7 @@ def serve(
 
 @app.command()
 def interpolate(
-    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
+    run: Annotated[Path | None, typer.Argument(help=RUN_HELP, show_default=False)] = None,
     from_seed: Annotated[int, typer.Option(help="Seed of the first face.")] = 1,
     to_seed: Annotated[int, typer.Option(help="Seed of the last face.")] = 2,
     from_hair: Annotated[str | None, typer.Option(help="Hair colour of the first face [default: blonde].")] = None,
@@ -242,6 +246,7 @@ def interpolate(
     scale: Annotated[int | None, typer.Option(help="Pixel size in the output [default: about 128 px a face].")]
     = None,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
+    size: Annotated[int | None, typer.Option(help=SIZE_HELP)] = None,
 ) -> None:
     """Morph one face into another: a strip of frames or an animated GIF, as the web page's Morph draws it."""
     from acgan.sample.faces import colours_for, default_pair
@@ -255,7 +260,7 @@ def interpolate(
         hair, eyes = default_pair(model.vocab)
         start = (from_seed, *colours_for(model.vocab, from_seed, from_hair or hair, from_eyes or eyes))
         end = (to_seed, *colours_for(model.vocab, to_seed, to_hair or from_hair or hair, to_eyes or from_eyes or eyes))
-        print(write_morph(model, start, end, steps, scale, out))
+        print(write_morph(model, start, end, steps, scale, out, size))
 
 
 data_app = typer.Typer(no_args_is_help=True, help="Inspect a dataset folder.")
@@ -280,8 +285,10 @@ def data_check(
 
 @app.command("export")
 def export_command(
-    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="ONNX file (default: RUN/generator.onnx).")] = None,
+    run: Annotated[Path | None, typer.Argument(help=RUN_HELP, show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="ONNX file (default: RUN/generator.onnx, or "
+                                                                 "./generator.onnx for a file or the shipped model).")]
+    = None,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
 ) -> None:
     """Export the generator to ONNX (dynamic batch; noise and colour weights as inputs) and check it."""
@@ -293,12 +300,29 @@ def export_command(
         except ImportError as err:
             raise missing_extra("export", err) from None
         model = load(run, checkpoint)
-        target = out or (run if run.is_dir() else Path(".")) / "generator.onnx"
+        target = out or (run if run is not None and run.is_dir() else Path(".")) / "generator.onnx"
         export_onnx(model, target)
         exported = load_onnx(target)
         names = (model.vocab.hair[0], model.vocab.eyes[0])
         gap = (model.generate_tensor(*names, n=16) - exported.generate_tensor(*names, n=16)).abs().max()
         print(f"wrote {target} (step {model.step}); onnxruntime vs PyTorch on 16 faces: max difference {gap:.1e}")
+
+
+@app.command()
+def pack(
+    run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for generator.json and its safetensors.")],
+    checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
+) -> None:
+    """Pack a run's drawing weights as acgan ships its own model: fp16, with the run's record (load with
+    `acgan generate OUT/generator.json`)."""
+    from acgan.run.checkpoint import find_checkpoint
+    from acgan.sample.shipped import pack_generator
+
+    with user_errors():
+        path = pack_generator(find_checkpoint(run, checkpoint), out)
+        size = sum(p.stat().st_size for p in out.iterdir())
+        print(f"wrote {path} ({size / 2**20:.1f} MiB)")
 
 
 def main() -> None:

@@ -24,7 +24,8 @@ from acgan.errors import UserError
 from acgan.nets import ModelConfig, build_generator
 from acgan.run.checkpoint import Checkpoint, find_checkpoint, load_module
 from acgan.sample.faces import Face, labels_for, noise_for_seeds
-from acgan.sample.images import image_grid, to_pil
+from acgan.sample.images import image_grid, resized, to_pil
+from acgan.sample.shipped import shipped_generator
 
 
 class Runner(Protocol):
@@ -88,7 +89,7 @@ def blend(a: int, b: int, n: int, t: torch.Tensor) -> torch.Tensor:
     return weights
 
 
-def pairs_grid(G: Runner, vocab: Vocabulary, seed: int) -> Image.Image:
+def pairs_grid(G: Runner, vocab: Vocabulary, seed: int, size: int | None = None) -> Image.Image:
     """Every hair x eye pair: one row per hair colour, eye colours across, column k from seed + k.
 
     A column keeps its noise down the rows, so it shows one face in every hair colour, and the
@@ -98,7 +99,7 @@ def pairs_grid(G: Runner, vocab: Vocabulary, seed: int) -> Image.Image:
     seeds = [seed + e for _ in range(n_hair) for e in range(n_eyes)]
     hair = torch.arange(n_hair).repeat_interleave(n_eyes)
     eyes = torch.arange(n_eyes).repeat(n_hair)
-    images = to_pil(draw(G, seeds, hair, eyes))
+    images = resized(to_pil(draw(G, seeds, hair, eyes)), size)
     return image_grid(images, n_eyes, row_labels=[f"{h} hair" for h in vocab.hair],
                       column_labels=[f"{e} eyes" for e in vocab.eyes], cell=max(64, images[0].width))
 
@@ -142,8 +143,9 @@ class FaceGenerator:
         eyes = labels_for([e for _, _, e in faces], len(faces), self.vocab.eye_index)
         return to_pil(draw(self.G, seeds, hair, eyes))
 
-    def all_pairs(self, seed: int = 0) -> Image.Image:
-        return pairs_grid(self.G, self.vocab, seed)
+    def all_pairs(self, seed: int = 0, size: int | None = None) -> Image.Image:
+        """Every hair x eye pair in one labelled grid (pairs_grid), faces at `size` pixels when given."""
+        return pairs_grid(self.G, self.vocab, seed, size)
 
     def morph(self, start: Face, end: Face, steps: int = 8) -> list[Image.Image]:
         """Faces on the way from (seed, hair, eyes) `start` to `end`: noise along a great circle, colours
@@ -167,6 +169,8 @@ def generator_from_checkpoint(checkpoint: Checkpoint, device: str | torch.device
                          step=checkpoint.step)
 
 
-def load(path: str | Path, checkpoint: str | None = None, device: str | torch.device = "cpu") -> FaceGenerator:
-    """Load a generator from a run folder (its newest good checkpoint, or `checkpoint` by name) or a file."""
-    return generator_from_checkpoint(find_checkpoint(path, checkpoint), device)
+def load(path: str | Path | None = None, checkpoint: str | None = None,
+         device: str | torch.device = "cpu") -> FaceGenerator:
+    """Load a generator: with no path the one shipped in the package (64 px, docs/MODEL_CARD.md); else a run
+    folder (its newest good checkpoint, or `checkpoint` by name) or a checkpoint file."""
+    return generator_from_checkpoint(find_checkpoint(shipped_generator() if path is None else path, checkpoint), device)

@@ -12,6 +12,8 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
+from acgan.errors import UserError
+
 MORPH_SIZE = 128  # GIFs and strips are scaled up (nearest neighbour) to about this many pixels a face
 LABEL_COLOUR = (40, 40, 40)
 BACKGROUND = (255, 255, 255)
@@ -57,6 +59,18 @@ def label_height(font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> int:
 
 def _label_extent(labels: list[str], font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> int:
     return int(max(font.getlength(label) for label in labels))
+
+
+MIN_SIZE, MAX_SIZE = 16, 1024  # pixels a side a face may be written at
+
+
+def resized(images: Sequence[Image.Image], size: int | None) -> list[Image.Image]:
+    """Faces at `size` pixels a side (Lanczos), for downloads bigger than the model draws; None: as drawn."""
+    if size is None or all(image.width == size for image in images):
+        return list(images)
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise UserError(f"size must be from {MIN_SIZE} to {MAX_SIZE} pixels, got {size}")
+    return [image.resize((size, size), Image.Resampling.LANCZOS) for image in images]
 
 
 def png_bytes(image: Image.Image, record: dict[str, Any]) -> bytes:

@@ -37,6 +37,7 @@ from fastapi.staticfiles import StaticFiles
 
 from acgan.errors import UserError
 from acgan.sample.generator import FaceGenerator, load
+from acgan.sample.shipped import shipped_folder
 from acgan.serve.backend import Backend, ModelBackend
 from acgan.serve.faces import FaceService
 from acgan.serve.limits import MAX_BODY_BYTES, BodyLimit, problem_response
@@ -112,11 +113,12 @@ def create_app(model: FaceGenerator | Backend) -> FastAPI:
     return app
 
 
-def load_for_serving(run: str | Path, checkpoint: str | None = None, backend: str = "auto") -> FaceGenerator:
-    """The run's generator: its ONNX export (RUN/generator.onnx) when asked for, or with 'auto' when the export
-    exists, onnxruntime is installed and the export is of the newest checkpoint; PyTorch otherwise."""
+def load_for_serving(run: str | Path | None, checkpoint: str | None = None, backend: str = "auto") -> FaceGenerator:
+    """The run's generator (None: the shipped one): its ONNX export (RUN/generator.onnx) when asked for, or with
+    'auto' when the export exists, onnxruntime is installed and the export is of the newest checkpoint; PyTorch
+    otherwise."""
     model = load(run, checkpoint)
-    export = Path(run) / "generator.onnx"
+    export = (shipped_folder() if run is None else Path(run)) / "generator.onnx"
     if backend == "torch" or (backend == "auto" and not export.exists()):
         return model
     try:
@@ -135,7 +137,7 @@ def load_for_serving(run: str | Path, checkpoint: str | None = None, backend: st
     return onnx_model
 
 
-def serve(run: str | Path, host: str = "127.0.0.1", port: int = 8000, checkpoint: str | None = None,
+def serve(run: str | Path | None, host: str = "127.0.0.1", port: int = 8000, checkpoint: str | None = None,
           backend: str = "auto") -> None:
     """Load the run's generator once and serve the page and the API with uvicorn until interrupted."""
     import uvicorn

@@ -20,7 +20,7 @@ from PIL import Image
 from acgan.data.palette import swatch
 from acgan.data.vocab import UnknownColourError
 from acgan.sample.faces import MAX_SEED, RANDOM, Face, colours_for
-from acgan.sample.images import image_grid, morph_gif, morph_scale, morph_strip, png_bytes
+from acgan.sample.images import image_grid, morph_gif, morph_scale, morph_strip, png_bytes, resized
 from acgan.sample.records import face_record, grid_record, morph_record
 from acgan.serve.backend import Backend
 from acgan.serve.limits import invalid
@@ -69,21 +69,22 @@ class FaceService:
         if seed + request.n - 1 > MAX_SEED:
             raise invalid(("seed",), f"seed + n - 1 must be at most {MAX_SEED}", seed)
         faces = [self.face(seed + k, request.hair, request.eyes) for k in range(request.n)]
-        return self.faces_response(faces, seed, request.format)
+        return self.faces_response(faces, seed, request.format, request.size)
 
     def recolour(self, request: RecolourRequest) -> Response:
         seed = new_seed() if request.seed is None else request.seed
         faces = [self.face(seed, p.hair, p.eyes, ("pairs", i)) for i, p in enumerate(request.pairs)]
-        return self.faces_response(faces, seed, request.format)
+        return self.faces_response(faces, seed, request.format, request.size)
 
     def morph(self, request: MorphRequest) -> Response:
         b = self.backend
         start = self.face(request.start.seed, request.start.hair, request.start.eyes, ("from",))
         end = self.face(request.end.seed, request.end.hair, request.end.eyes, ("to",))
-        scale = morph_scale(b.resolution, request.scale)
-        if b.resolution * scale > MAX_MORPH_SIZE:
-            raise invalid(("scale",), f"scale x {b.resolution} px must be at most {MAX_MORPH_SIZE} px", scale)
-        frames = b.morph(start, end, request.steps)
+        side = request.size or b.resolution
+        scale = morph_scale(side, request.scale)
+        if side * scale > MAX_MORPH_SIZE:
+            raise invalid(("scale",), f"scale x {side} px must be at most {MAX_MORPH_SIZE} px", scale)
+        frames = resized(b.morph(start, end, request.steps), request.size)
         record = morph_record(b.source, b.step, start, end, request.steps)
         gif = morph_gif(frames, scale, comment=json.dumps(record))
         if request.format == "gif":
@@ -108,9 +109,9 @@ class FaceService:
         record = face_record(self.backend.source, self.backend.step, seed, hair, eyes)
         return FaceOut(seed=seed, hair=hair, eyes=eyes, png=b64(png_bytes(image, record)))
 
-    def faces_response(self, faces: list[Face], first_seed: int, fmt: str) -> Response:
+    def faces_response(self, faces: list[Face], first_seed: int, fmt: str, size: int | None) -> Response:
         b = self.backend
-        images = b.faces(faces)
+        images = resized(b.faces(faces), size)
         if fmt == "json":
             out = [self.face_out(face, image) for face, image in zip(faces, images, strict=True)]
             return JSONResponse(jsonable_encoder(FacesResponse(seed=first_seed, resolution=b.resolution, faces=out)))
@@ -119,7 +120,7 @@ class FaceService:
         if len(images) == 1:
             picture, record = images[0], face_record(b.source, b.step, *faces[0])
         else:
-            picture = image_grid(images, min(len(images), GRID_COLUMNS), cell=max(64, b.resolution))
+            picture = image_grid(images, min(len(images), GRID_COLUMNS), cell=max(64, images[0].width))
             record = grid_record(b.source, b.step, faces)
         headers = {"X-Acgan-Seed": str(first_seed), "X-Acgan-Faces": json.dumps([list(f) for f in faces])}
         return Response(png_bytes(picture, record), media_type="image/png", headers=headers)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from acgan.sample.faces import MAX_SEED, RANDOM
+from acgan.sample.images import MAX_SIZE, MIN_SIZE
 
 MAX_FACES = 64
 MAX_STEPS = 32
@@ -22,6 +23,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Size = Annotated[StrictInt, Field(ge=MIN_SIZE, le=MAX_SIZE, examples=[256], description=(
+    f"Pixels a side of each face, {MIN_SIZE}..{MAX_SIZE}: the face upscaled with Lanczos (a download bigger than "
+    "the model draws); default: as drawn."))]
+
+
 class GenerateRequest(Strict):
     hair: Colour
     eyes: Colour
@@ -30,6 +36,7 @@ class GenerateRequest(Strict):
     format: Literal["json", "png"] = Field(
         "json", description='"json": base64 PNGs with each face\'s seed and colours; "png": one PNG '
                             "(the face, or a grid of 8 columns when n > 1, as `acgan generate` draws it).")
+    size: Size | None = None
 
 
 class ColourPair(Strict):
@@ -42,6 +49,7 @@ class RecolourRequest(Strict):
     pairs: list[ColourPair] = Field(min_length=1, max_length=MAX_FACES,
                                     description=f"1..{MAX_FACES} colour pairs to draw the face in.")
     format: Literal["json", "png"] = Field("json", description='"png": one grid, a face per pair, 8 across.')
+    size: Size | None = None
 
 
 class MorphEnd(Strict):
@@ -58,7 +66,8 @@ class MorphRequest(Strict):
         "json", description='"json": base64 PNG frames and the GIF; "gif": the animated GIF (there and back); '
                             '"png": the frames in a strip.')
     scale: StrictInt | None = Field(None, ge=1, le=16, description="Pixel size of the GIF and the strip "
-                                    "(default: about 128 px a side); frames are never scaled.")
+                                    "(default: about 128 px a side); JSON frames are never scaled.")
+    size: Size | None = None
 
 
 class FaceOut(BaseModel):
