@@ -1,7 +1,7 @@
 """Generation speed on the CPU: one face's latency and batch throughput, PyTorch against onnxruntime.
 
-    python benchmarks/generate_speed.py                 # the default 64 px model (width 64), untrained
-    python benchmarks/generate_speed.py --run runs/demo # a trained run's generator instead
+    python benchmarks/generate_speed.py                 # the shipped 64 px model
+    python benchmarks/generate_speed.py --run runs/demo # a run's generator instead
 
 Rows: the bare network call (noise and labels ready) for PyTorch eager and for the ONNX export, and
 the whole Python API call (`FaceGenerator.generate`: noise from the seed, the network, PIL images)
@@ -19,10 +19,9 @@ from pathlib import Path
 
 import torch
 
-from acgan.data.vocab import DEFAULT_VOCAB
-from acgan.nets import ClassicGenerator, ModelConfig
 from acgan.sample.export import OnnxRunner, export_onnx, load_onnx
-from acgan.sample.generator import FaceGenerator, load, noise_for_seeds
+from acgan.sample.faces import noise_for_seeds
+from acgan.sample.generator import TorchGenerator, load
 
 
 def median_seconds(call: Callable[[], object], repeats: int, warmup: int = 5) -> float:
@@ -38,28 +37,23 @@ def median_seconds(call: Callable[[], object], repeats: int, warmup: int = 5) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", help="a run folder or checkpoint (default: an untrained 64 px, width-64 model)")
-    parser.add_argument("--resolution", type=int, default=64)
-    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--run", help="a run folder or checkpoint (default: the shipped model)")
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--batches", type=int, nargs="+", default=[16, 64, 256])
     args = parser.parse_args()
-    if args.run:
-        model = load(args.run)
-    else:
-        G = ClassicGenerator(ModelConfig(resolution=args.resolution, width=args.width)).eval()
-        model = FaceGenerator(G=G, vocab=DEFAULT_VOCAB, source="untrained", step=0)
+    model = load(args.run)
+    assert isinstance(model.G, TorchGenerator)
     with tempfile.TemporaryDirectory() as folder:
         path = export_onnx(model, Path(folder) / "generator.onnx")
         runner, exported = OnnxRunner(path), load_onnx(path)
-        G = model.G.eval()
+        G, cfg = model.G.net.eval(), model.G.cfg
         print(f"CPU, {torch.get_num_threads()} torch threads | {model.resolution} px generator, "
               f"{sum(p.numel() for p in G.parameters()) / 1e6:.1f} M parameters")
         print("| what | batch | PyTorch ms | onnxruntime ms | PyTorch faces/s | onnxruntime faces/s |")
         print("|---|---:|---:|---:|---:|---:|")
         for batch in [1, *args.batches]:
-            z = noise_for_seeds(range(batch), G.cfg.z_dim)
-            hair, eyes = torch.arange(batch) % G.cfg.n_hair, torch.arange(batch) % G.cfg.n_eyes
+            z = noise_for_seeds(range(batch), cfg.z_dim)
+            hair, eyes = torch.arange(batch) % cfg.n_hair, torch.arange(batch) % cfg.n_eyes
             repeats = max(5, args.repeats // batch)
             with torch.inference_mode():
                 torch_s = median_seconds(lambda z=z, h=hair, e=eyes: G(z, h, e), repeats)

@@ -79,7 +79,7 @@ def test_same_seed_same_pixels(run: Path, tmp_path: Path) -> None:
     (["--hair", "silver", "--eyes", "red"], "unknown hair colour 'silver'; valid hair colours: orange"),
     (["--hair", "blue", "--eyes", "violet"], "unknown eyes colour 'violet'"),
     (["--hair", "blue"], "give --hair and --eyes"),
-    (["--hair", "blue", "--eyes", "red", "-n", "0"], "n must be at least 1"),
+    (["--hair", "blue", "--eyes", "red", "-n", "0"], "Invalid value for '-n'"),
 ])
 def test_generate_bad_input_is_one_clear_line(run: Path, args: list[str], message: str) -> None:
     result = runner.invoke(app, ["generate", str(run), *args])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +91,26 @@ def test_a_missing_or_broken_export_is_a_clear_error(run: Path, tmp_path: Path) 
     with pytest.raises(UserError, match=r"--backend onnx: cannot load .*generator\.onnx.*acgan export"):
         load_for_serving(run, backend="onnx")
     assert load_for_serving(run, backend="auto").backend == "torch"  # no export: PyTorch, without a fuss
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"resolution": 64}, r"the export draws \(1, 3, 32, 32\) images, its metadata says 64 px"),
+    ({"z_dim": 50}, "the export does not run as its metadata describes it"),
+    ({"width": "eight"}, "its 'acgan' metadata is not valid"),
+])
+def test_an_export_whose_metadata_disagrees_with_its_graph_is_refused_at_load(run: Path, tmp_path: Path,
+                                                                             change: dict, message: str) -> None:
+    from acgan.serve.app import load_for_serving
+
+    path = export_onnx(load(run), run / "generator.onnx")
+    graph = onnx.load(str(path))
+    entry = next(e for e in graph.metadata_props if e.key == "acgan")
+    meta = json.loads(entry.value)
+    meta["model"].update(change)
+    entry.value = json.dumps(meta)
+    onnx.save(graph, str(path))
+    with pytest.raises(UserError, match=message):
+        OnnxRunner(path)
+    with pytest.raises(UserError, match="--backend onnx: cannot load"):
+        load_for_serving(run, backend="onnx")  # refused when the server starts, not on every request
+    path.unlink()

@@ -86,6 +86,6 @@ def test_the_server_serves_the_shipped_model_without_a_run() -> None:
 
     from acgan.serve.app import create_app, load_for_serving
 
-    with TestClient(create_app(load_for_serving(None))) as client:
+    with TestClient(create_app(load_for_serving(None)), base_url="http://localhost") as client:
         health = client.get("/api/healthz").json()
     assert (health["step"], health["resolution"]) == (4723, 64)

@@ -69,7 +69,7 @@ def test_skip_bad_counts_the_skipped_lines(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_empty_file_are_clear(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"no tags\.csv here"):
+    with pytest.raises(DataError, match=r"tags\.csv: no such file; expected lines"):
         read_tags(tmp_path / "tags.csv", DEFAULT_VOCAB)
     with pytest.raises(DataError, match="no usable rows"):
         read_tags(write(tmp_path, "\n\n"), DEFAULT_VOCAB)

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from acgan.errors import ConfigError, UserError
+from acgan.sample.faces import MAX_SEED
 from acgan.train.settings import Settings, coerce, field_types, load_config_file
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
@@ -110,8 +111,8 @@ def generate(
                                                show_default=False)] = None,
     hair: Annotated[str | None, typer.Option(help="Hair colour, or 'random'.")] = None,
     eyes: Annotated[str | None, typer.Option(help="Eye colour, or 'random'.")] = None,
-    n: Annotated[int, typer.Option("-n", help="How many faces.")] = 16,
-    seed: Annotated[int, typer.Option(help="Face k uses seed + k.")] = 0,
+    n: Annotated[int, typer.Option("-n", min=1, help="How many faces.")] = 16,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Face k uses seed + k.")] = 0,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output PNG (a folder with --from-file).")] = Path(
         "faces.png"),
     separate: Annotated[bool, typer.Option(help="One PNG per face (<out>-<seed>.png) instead of a grid.")] = False,
@@ -144,6 +145,8 @@ def generate(
             raise UserError("give --hair and --eyes (or --all-pairs, --from-file, --like); "
                             f"hair: {', '.join(model.vocab.hair)}; eyes: {', '.join(model.vocab.eyes)}")
         else:
+            if seed + n - 1 > MAX_SEED:
+                raise UserError(f"--seed {seed} with -n {n}: the last face's seed would pass {MAX_SEED}")
             faces = outputs.requested_faces(model, hair, eyes, n, seed)
             message = outputs.write_faces(model, faces, out, separate, size)
         print(message)
@@ -158,10 +161,11 @@ def tagger_train(
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the tagger (tagger.json and its safetensors).")],
     data: Annotated[Path | None, typer.Option(help="Dataset folder (default: the built-in faces).")] = None,
     resolution: Annotated[int, typer.Option(help="Resolution the tagger reads faces at.")] = 64,
-    epochs: Annotated[int, typer.Option(help="Passes over the training split.")] = 30,
-    width: Annotated[int, typer.Option(help="Channels of the first block (x8 at the last).")] = 32,
-    held_out: Annotated[float, typer.Option(help="Share of every hair x eye pair held out.")] = 0.1,
-    seed: Annotated[int, typer.Option(help="Seed of the split, the weights and the batches.")] = 0,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split.")] = 30,
+    width: Annotated[int, typer.Option(min=1, max=1024, help="Channels of the first block (x8 at the last).")] = 32,
+    held_out: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of every hair x eye pair held out.")] = 0.1,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the split, the weights and the batches.")]
+    = 0,
     vocab: Annotated[str, typer.Option(help="'default', 'auto' or a JSON file (as for train).")] = "default",
     device: Annotated[str, typer.Option(help="'auto', 'cpu', 'cuda', ...")] = "auto",
 ) -> None:
@@ -187,9 +191,10 @@ def eval_command(
     tagger: Annotated[Path | None, typer.Option(help="Tagger folder or tagger.json (from `acgan tagger train`) "
                                                      "[default: the tagger shipped with acgan].")] = None,
     data: Annotated[Path | None, typer.Option(help="Real faces to compare with (default: the run's data).")] = None,
-    per_pair: Annotated[int, typer.Option(help="Generated faces per hair x eye pair.")] = 8,
-    frechet_faces: Annotated[int, typer.Option(help="Faces per side of each Frechet distance.")] = 1000,
-    seed: Annotated[int, typer.Option(help="First seed of the generated faces.")] = 0,
+    per_pair: Annotated[int, typer.Option(min=2, max=1000, help="Generated faces per hair x eye pair.")] = 8,
+    frechet_faces: Annotated[int, typer.Option(min=2, max=100_000, help="Faces per side of each Frechet distance.")]
+    = 1000,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED // 2, help="First seed of the generated faces.")] = 0,
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Report folder (default RUN/eval/<checkpoint>).")]
     = None,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
@@ -215,10 +220,13 @@ def missing_extra(extra: str, err: ImportError) -> UserError:
 def serve(
     run: Annotated[Path | None, typer.Argument(help=RUN_HELP, show_default=False)] = None,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
     backend: Annotated[str, typer.Option(help="'torch', 'onnx' (RUN/generator.onnx) or 'auto' (onnx when it is "
                                               "there and current).")] = "auto",
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        help="Another host name the server answers for, besides localhost, 127.0.0.1 and --host (repeatable); "
+             "requests naming any other host are refused.")] = None,
 ) -> None:
     """Serve the web page and its JSON API (docs at /docs) for a run, until Ctrl-C."""
     with user_errors():
@@ -228,23 +236,23 @@ def serve(
             from acgan.serve.app import serve as serve_run
         except ImportError as err:
             raise missing_extra("serve", err) from None
-        serve_run(run, host=host, port=port, checkpoint=checkpoint, backend=backend)
+        serve_run(run, host=host, port=port, checkpoint=checkpoint, backend=backend, allowed_hosts=allowed_host or ())
 
 
 @app.command()
 def interpolate(
     run: Annotated[Path | None, typer.Argument(help=RUN_HELP, show_default=False)] = None,
-    from_seed: Annotated[int, typer.Option(help="Seed of the first face.")] = 1,
-    to_seed: Annotated[int, typer.Option(help="Seed of the last face.")] = 2,
+    from_seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the first face.")] = 1,
+    to_seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the last face.")] = 2,
     from_hair: Annotated[str | None, typer.Option(help="Hair colour of the first face [default: blonde].")] = None,
     from_eyes: Annotated[str | None, typer.Option(help="Eye colour of the first face [default: blue].")] = None,
     to_hair: Annotated[str | None, typer.Option(help="Hair colour of the last face [default: --from-hair].")] = None,
     to_eyes: Annotated[str | None, typer.Option(help="Eye colour of the last face [default: --from-eyes].")] = None,
-    steps: Annotated[int, typer.Option(help="Frames, both ends included (2..256).")] = 8,
+    steps: Annotated[int, typer.Option(min=2, max=256, help="Frames, both ends included (2..256).")] = 8,
     out: Annotated[Path, typer.Option("-o", "--out", help="Animated GIF (there and back), or a PNG strip if it "
                                                           "ends in .png.")] = Path("morph.gif"),
-    scale: Annotated[int | None, typer.Option(help="Pixel size in the output [default: about 128 px a face].")]
-    = None,
+    scale: Annotated[int | None, typer.Option(min=1, max=64, help="Pixel size in the output [default: about 128 px "
+                                                                 "a face].")] = None,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
     size: Annotated[int | None, typer.Option(help=SIZE_HELP)] = None,
 ) -> None:
@@ -254,8 +262,6 @@ def interpolate(
     from acgan.sample.outputs import write_morph
 
     with user_errors():
-        if scale is not None and not 1 <= scale <= 64:
-            raise UserError(f"--scale must be between 1 and 64, got {scale}")
         model = load(run, checkpoint)
         hair, eyes = default_pair(model.vocab)
         start = (from_seed, *colours_for(model.vocab, from_seed, from_hair or hair, from_eyes or eyes))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from acgan.data.folder import decode_all, learn_vocab, pair_images, vocab_from_spec
+from acgan.data.folder import decode_all, learn_vocab, pair_images, tags_file, vocab_from_spec
 from acgan.data.tags import DataError, describe_dropped, read_tags
 from acgan.data.vocab import Vocabulary
 
@@ -86,8 +86,8 @@ def check_folder(root: str | Path, resolution: int = 64, vocab_spec: str = "defa
     report = DoctorReport(root=str(root), resolution=resolution, skip_bad=skip_bad)
     try:
         vocab = vocab_from_spec(vocab_spec)
-        table = read_tags(root / "tags.csv", vocab, skip_bad=True)
-        report.vocab = vocab or learn_vocab(table.rows)
+        table = read_tags(tags_file(root), vocab, skip_bad=True)
+        report.vocab = vocab or learn_vocab(table)
         paired = pair_images(root / "faces", table)
     except DataError as err:
         report.errors.append(Finding.of("unusable folder", err))

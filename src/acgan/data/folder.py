@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,10 +22,12 @@ from PIL import Image, UnidentifiedImageError
 
 from acgan.data.cache import default_cache_dir, read_cache, write_cache
 from acgan.data.faces import FaceData
+from acgan.data.pixels import to_rgb
 from acgan.data.tags import DataError, TagRow, TagTable, describe_dropped, read_tags
 from acgan.data.vocab import DEFAULT_VOCAB, Vocabulary
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: wide greys scaled, not clipped (pixels.py)
+MAX_IMAGE_PIXELS = 40_000_000
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
 
@@ -41,17 +44,31 @@ def vocab_from_spec(spec: str | Vocabulary) -> Vocabulary | None:
         return Vocabulary.from_json(json.loads(path.read_text()))
     except FileNotFoundError:
         raise DataError(path, "no such vocabulary file (use 'default', 'auto' or a JSON file)") from None
+    except OSError as err:
+        raise DataError(path, f"cannot read the vocabulary file ({err.strerror or err})") from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         raise DataError(path, f"not a vocabulary ({{'hair': [...], 'eyes': [...]}}): {err}") from None
 
 
-def learn_vocab(rows: list[TagRow]) -> Vocabulary:
+def tags_file(root: Path) -> Path:
+    """A dataset folder's tags.csv, or a DataError saying what a dataset folder holds."""
+    path = root / "tags.csv"
+    if not path.is_file():
+        what = "tags.csv is a folder" if path.is_dir() else "no tags.csv here"
+        raise DataError(path, f"{what}; a dataset folder holds tags.csv and faces/<id>.jpg")
+    return path
+
+
+def learn_vocab(table: TagTable) -> Vocabulary:
     """The default vocabulary when it covers the rows (so default checkpoints stay compatible), else sorted names."""
-    hair = {row.hair for row in rows}
-    eyes = {row.eyes for row in rows}
+    hair = {row.hair for row in table.rows}
+    eyes = {row.eyes for row in table.rows}
     if hair <= set(DEFAULT_VOCAB.hair) and eyes <= set(DEFAULT_VOCAB.eyes):
         return DEFAULT_VOCAB
-    return Vocabulary(hair=tuple(sorted(hair)), eyes=tuple(sorted(eyes)))
+    try:
+        return Vocabulary(hair=tuple(sorted(hair)), eyes=tuple(sorted(eyes)))
+    except ValueError as err:
+        raise DataError(table.path, f"--vocab auto: {err}") from None
 
 
 def load_folder(root: str | Path, resolution: int, vocab_spec: str | Vocabulary = "default", skip_bad: bool = False,
@@ -65,8 +82,8 @@ def load_folder(root: str | Path, resolution: int, vocab_spec: str | Vocabulary 
     if not root.is_dir():
         raise DataError(root, "no such dataset folder")
     vocab = vocab_from_spec(vocab_spec)
-    table = read_tags(root / "tags.csv", vocab, skip_bad=True)
-    vocab = vocab or learn_vocab(table.rows)
+    table = read_tags(tags_file(root), vocab, skip_bad=True)
+    vocab = vocab or learn_vocab(table)
     paired = pair_images(root / "faces", table)
     if not skip_bad:
         stop_on_problems(root, table.bad + paired.missing)
@@ -194,29 +211,34 @@ def decode_all(files: list[tuple[TagRow, Path]], resolution: int) -> Decoded:
     return decoded
 
 
+def too_big(claimed: str) -> str:
+    return f"image too big to decode: its header claims {claimed}, acgan decodes at most {MAX_IMAGE_PIXELS:,} pixels"
+
+
 def decode_image(path: Path, resolution: int) -> tuple[np.ndarray, str | None, tuple[int, int]]:
     """One image -> uint8 (resolution, resolution, 3), its original mode when not RGB, and its original size."""
-    image: Image.Image
     try:
         with Image.open(path) as opened:
+            width, height = opened.size
+            if width * height > MAX_IMAGE_PIXELS:  # checked on the header, before anything is decoded
+                raise DataError(path, too_big(f"{width}x{height} px"))
             opened.load()
             mode = None if opened.mode == "RGB" else opened.mode
-            image = opened
-            if opened.mode in ("RGBA", "LA", "PA") or (opened.mode == "P" and "transparency" in opened.info):
-                # Transparent pixels would otherwise turn black; composite them on white like a viewer does.
-                background = Image.new("RGBA", opened.size, (255, 255, 255, 255))
-                image = Image.alpha_composite(background, opened.convert("RGBA"))
-            image = image.convert("RGB")
+            image = to_rgb(opened)
     except FileNotFoundError:
         raise DataError(path, "image file disappeared") from None
+    except Image.DecompressionBombError as err:  # Pillow's own check, on headers even bigger than ours
+        claimed = re.search(r"\((\d+) pixels\)", str(err))
+        raise DataError(path, too_big(f"{int(claimed[1]):,} pixels" if claimed else "its size")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        if isinstance(err, DataError):
+            raise
         kind = "truncated image" if "truncated" in str(err).lower() else "cannot decode image"
         raise DataError(path, f"{kind} ({err})") from None
-    width, height = size = image.size
     side = min(width, height)
     if width != height:
         left, top = (width - side) // 2, (height - side) // 2
         image = image.crop((left, top, left + side, top + side))
     if side != resolution:
         image = image.resize((resolution, resolution), Image.Resampling.LANCZOS)
-    return np.asarray(image, dtype=np.uint8), mode, size
+    return np.asarray(image, dtype=np.uint8), mode, (width, height)

@@ -59,7 +59,11 @@ def read_tags(path: Path, vocab: Vocabulary | None, skip_bad: bool = False) -> T
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise DataError(path, "no tags.csv here; a dataset folder holds tags.csv and faces/<id>.jpg") from None
+        raise DataError(path, "no such file; expected lines '<id>,<colour> hair <colour> eyes'") from None
+    except IsADirectoryError:
+        raise DataError(path, "is a folder; expected a file of lines '<id>,<colour> hair <colour> eyes'") from None
+    except OSError as err:
+        raise DataError(path, f"cannot read it ({err.strerror or err})") from None
     except UnicodeDecodeError as err:
         raise DataError(path, f"not UTF-8 text (byte {err.start})") from None
     table = TagTable(path=path, rows=[])

@@ -7,6 +7,7 @@ checkpoint and never re-derived from data once a model exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from acgan.errors import UserError
 
@@ -40,9 +41,9 @@ class Vocabulary:
     def __post_init__(self) -> None:
         for attribute, names in (("hair", self.hair), ("eyes", self.eyes)):
             if len(names) < 2:
-                raise ValueError(f"a vocabulary needs at least two {attribute} colours, got {list(names)}")
+                raise UserError(f"a vocabulary needs at least two {attribute} colours, got {list(names)}")
             if len(set(names)) != len(names):
-                raise ValueError(f"duplicate {attribute} colours in {list(names)}")
+                raise UserError(f"duplicate {attribute} colours in {list(names)}")
 
     def hair_index(self, name: str) -> int:
         return _index("hair", name, self.hair)
@@ -54,7 +55,12 @@ class Vocabulary:
         return {"hair": list(self.hair), "eyes": list(self.eyes)}
 
     @classmethod
-    def from_json(cls, data: dict) -> Vocabulary:
+    def from_json(cls, data: Any) -> Vocabulary:
+        """From {"hair": [...], "eyes": [...]}; anything else is a UserError."""
+        if not isinstance(data, dict) or not all(
+                isinstance(data.get(key), list) and all(isinstance(name, str) for name in data[key])
+                for key in ("hair", "eyes")):
+            raise UserError('a vocabulary is {"hair": [colour names], "eyes": [colour names]}')
         return cls(hair=tuple(data["hair"]), eyes=tuple(data["eyes"]))
 
 

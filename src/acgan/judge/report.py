@@ -294,10 +294,10 @@ def _swatch_style(name: str) -> dict:
 def read_log(path: Path) -> list[dict]:
     """The log.jsonl records that parse; a torn last line from a killed run is skipped, not fatal."""
     records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_bytes().splitlines():
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             continue
         if isinstance(record, dict) and isinstance(record.get("step"), int | float):
             records.append(record)

@@ -86,14 +86,18 @@ class RunLog:
 
 
 def truncate_log(path: Path, step: int) -> None:
-    """Drop log lines after `step` (and torn lines): a resumed run writes them again."""
+    """Drop log lines after `step` (a resumed run writes them again), and lines that are torn or garbage
+    (a crash mid-write, a damaged disk), saying how many."""
     if not path.exists():
         return
-    kept = []
-    for line in path.read_text().splitlines():
+    kept, damaged = [], 0
+    for raw in path.read_bytes().splitlines():
         try:
-            if json.loads(line)["step"] <= step:
-                kept.append(line)
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue
+            record = json.loads(raw.decode("utf-8"))
+            if record["step"] <= step:
+                kept.append(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, RecursionError):
+            damaged += 1
+    if damaged:
+        tqdm.write(f"warning: {path}: skipped {damaged} damaged line(s) of the log")
     path.write_text("".join(line + "\n" for line in kept))

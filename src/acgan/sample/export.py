@@ -75,8 +75,25 @@ class OnnxRunner:
         meta = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
         if meta is None:
             raise UserError(f"{path}: not an acgan export (no '{METADATA_KEY}' metadata)")
-        self.meta = json.loads(meta)
-        self.cfg = ModelConfig.from_json(self.meta["model"])
+        try:
+            self.meta = json.loads(meta)
+            self.cfg = ModelConfig.from_json(self.meta["model"])
+            Vocabulary.from_json(self.meta["vocab"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise UserError(f"{path}: its '{METADATA_KEY}' metadata is not valid ({err})") from None
+        self.check_draws(path)
+
+    def check_draws(self, path: str | Path) -> None:
+        """Draw one face now: an export whose graph disagrees with its metadata fails here, not on every request."""
+        cfg = self.cfg
+        try:
+            image = self(torch.zeros(1, cfg.z_dim), torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long))
+        except Exception as err:  # onnxruntime's own error types share no base class
+            raise UserError(f"{path}: the export does not run as its metadata describes it "
+                            f"({str(err).splitlines()[0][:160]})") from None
+        if tuple(image.shape) != (1, 3, cfg.resolution, cfg.resolution):
+            raise UserError(f"{path}: the export draws {tuple(image.shape)} images, its metadata says "
+                            f"{cfg.resolution} px")
 
     def __call__(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
         feeds = {"z": z.float().numpy(), "hair": self._weights(hair, self.cfg.n_hair),

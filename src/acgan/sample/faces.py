@@ -8,7 +8,7 @@ the CPU's convolutions round a batch of four differently from a batch of one.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -34,13 +34,13 @@ def noise_for_seeds(seeds: Sequence[int], z_dim: int) -> torch.Tensor:
     return torch.stack(rows)
 
 
-def labels_for(names: str | Sequence[str], n: int, index: Callable[[str], int]) -> torch.Tensor:
-    """One colour name for all n faces, or one per face, as label indices."""
+def names_for(names: str | Sequence[str], n: int) -> list[str]:
+    """One colour name for all n faces, or one per face."""
     if isinstance(names, str):
-        names = [names] * n
+        return [names] * n
     if len(names) != n:
         raise UserError(f"got {len(names)} colours for {n} faces")
-    return torch.tensor([index(name) for name in names], dtype=torch.long)
+    return list(names)
 
 
 def colours_for(vocab: Vocabulary, seed: int, hair: str, eyes: str) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
 from acgan.nets import ModelConfig, build_generator
 from acgan.run.checkpoint import Checkpoint, find_checkpoint, load_module
-from acgan.sample.faces import Face, labels_for, noise_for_seeds
+from acgan.sample.faces import Face, colours_for, names_for, noise_for_seeds
 from acgan.sample.images import image_grid, resized, to_pil
 from acgan.sample.shipped import shipped_generator
 
@@ -128,20 +128,19 @@ class FaceGenerator:
 
     def generate_tensor(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int = 1,
                         seed: int = 0) -> torch.Tensor:
+        """The faces `generate` draws, as float images (n, 3, H, W) in [-1, 1]."""
+        return draw_faces(self.G, self.vocab, self.requested(hair, eyes, n, seed))
+
+    def requested(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int, seed: int) -> list[Face]:
+        """(seed, hair, eyes) of each face asked for; "random" is drawn from the face's own seed, as everywhere."""
         if n < 1:
             raise UserError(f"n must be at least 1, got {n}")
-        hair_labels = labels_for(hair, n, self.vocab.hair_index)
-        eye_labels = labels_for(eyes, n, self.vocab.eye_index)
-        return draw(self.G, range(seed, seed + n), hair_labels, eye_labels)
+        hairs, eyess = names_for(hair, n), names_for(eyes, n)
+        return [(seed + k, *colours_for(self.vocab, seed + k, hairs[k], eyess[k])) for k in range(n)]
 
     def faces(self, faces: Sequence[Face]) -> list[Image.Image]:
         """One image per (seed, hair, eyes), each exactly the face `generate` draws for that seed and colours."""
-        if not faces:
-            raise UserError("n must be at least 1: no faces were asked for")
-        seeds = [seed for seed, _, _ in faces]
-        hair = labels_for([h for _, h, _ in faces], len(faces), self.vocab.hair_index)
-        eyes = labels_for([e for _, _, e in faces], len(faces), self.vocab.eye_index)
-        return to_pil(draw(self.G, seeds, hair, eyes))
+        return to_pil(draw_faces(self.G, self.vocab, faces))
 
     def all_pairs(self, seed: int = 0, size: int | None = None) -> Image.Image:
         """Every hair x eye pair in one labelled grid (pairs_grid), faces at `size` pixels when given."""
@@ -157,6 +156,14 @@ class FaceGenerator:
         hair = blend(self.vocab.hair_index(start[1]), self.vocab.hair_index(end[1]), len(self.vocab.hair), t)
         eyes = blend(self.vocab.eye_index(start[2]), self.vocab.eye_index(end[2]), len(self.vocab.eyes), t)
         return to_pil(synthesize(self.G, slerp(z[0], z[1], t), hair, eyes))
+
+
+def draw_faces(G: Runner, vocab: Vocabulary, faces: Sequence[Face]) -> torch.Tensor:
+    if not faces:
+        raise UserError("n must be at least 1: no faces were asked for")
+    hair = torch.tensor([vocab.hair_index(h) for _, h, _ in faces], dtype=torch.long)
+    eyes = torch.tensor([vocab.eye_index(e) for _, _, e in faces], dtype=torch.long)
+    return draw(G, [seed for seed, _, _ in faces], hair, eyes)
 
 
 def generator_from_checkpoint(checkpoint: Checkpoint, device: str | torch.device = "cpu") -> FaceGenerator:

@@ -40,6 +40,17 @@ def faces_from_png(path: Path) -> tuple[str, list[Face]]:
         raise UserError(f"{path}: cannot read the image ({err})") from None
     if text is None:
         raise UserError(f"{path}: no acgan metadata (only faces acgan wrote as PNG can be redrawn)")
-    record = json.loads(text)
-    faces = record.get("faces") or [record]
-    return record["source"], [(int(f["seed"]), f["hair"], f["eyes"]) for f in faces]
+    try:
+        record = json.loads(text)
+        faces = record.get("faces") or [record]
+        return str(record["source"]), [face_of(entry) for entry in faces]
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise UserError(f"{path}: its acgan metadata is not a face or grid record (source, and seed, hair and "
+                        "eyes per face)") from None
+
+
+def face_of(entry: dict[str, Any]) -> Face:
+    seed, hair, eyes = entry["seed"], entry["hair"], entry["eyes"]
+    if type(seed) is not int or seed < 0 or not isinstance(hair, str) or not isinstance(eyes, str):
+        raise ValueError("not a face")
+    return seed, hair, eyes

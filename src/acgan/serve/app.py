@@ -26,6 +26,7 @@ as the run's newest checkpoint).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,13 +35,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from acgan.errors import UserError
 from acgan.sample.generator import FaceGenerator, load
 from acgan.sample.shipped import shipped_folder
 from acgan.serve.backend import Backend, ModelBackend
 from acgan.serve.faces import FaceService
-from acgan.serve.limits import MAX_BODY_BYTES, BodyLimit, problem_response
+from acgan.serve.limits import MAX_BODY_BYTES, BodyGuard, SecurityHeaders, problem_response
 from acgan.serve.schemas import (
     FacesResponse,
     GenerateRequest,
@@ -53,6 +56,7 @@ from acgan.serve.schemas import (
 )
 
 STATIC = resources.files("acgan.serve") / "static"
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 Responses = dict[int | str, dict[str, Any]]
 PROBLEMS: Responses = {422: {"model": ValidationProblem, "description": "Invalid input; `message` names the field."}}
 PNG_OR_JSON: Responses = {200: {"content": {"image/png": {}}, "description": "JSON faces, or a PNG with format=png."}}
@@ -60,21 +64,33 @@ MORPH_OUTPUT: Responses = {200: {"content": {"image/gif": {}, "image/png": {}},
                       "description": "JSON frames and GIF; or the GIF / PNG strip alone."}}
 
 
-def create_app(model: FaceGenerator | Backend) -> FastAPI:
-    """The FastAPI app serving `model` (a loaded FaceGenerator, or any Backend) and the page."""
+def create_app(model: FaceGenerator | Backend, allowed_hosts: Sequence[str] = LOCAL_HOSTS) -> FastAPI:
+    """The FastAPI app serving `model` (a loaded FaceGenerator, or any Backend) and the page, answering requests
+    whose Host header names one of `allowed_hosts` (a page on another site that resolves its own name to this
+    machine, DNS rebinding, is refused)."""
     service = FaceService(ModelBackend(model) if isinstance(model, FaceGenerator) else model)
     app = FastAPI(
+        # The interactive /docs and /redoc pages load their scripts from public CDNs: off, so nothing here
+        # reaches outside; /openapi.json describes the API.
+        docs_url=None, redoc_url=None,
         title="acgan", version="1",
         summary="Anime faces with the hair and eye colours you ask for.",
         description="Draw faces from a trained ACGAN. Every face is fixed by its seed and colours: the same request "
                     "gives the same pixels here, in `acgan generate` and in the Python API. Invalid input is a 422 "
                     "whose `message` names the field.",
     )
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(BodyGuard, limit=MAX_BODY_BYTES)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
         return problem_response(exc.errors())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response([{"type": "http", "loc": ("request",), "msg": str(exc.detail), "input": None}],
+                                status=exc.status_code)
 
     app.get("/api/healthz", response_model=Health, summary="Liveness", tags=["api"],
             description="Says the server is up and which checkpoint it serves.")(service.health)
@@ -138,11 +154,13 @@ def load_for_serving(run: str | Path | None, checkpoint: str | None = None, back
 
 
 def serve(run: str | Path | None, host: str = "127.0.0.1", port: int = 8000, checkpoint: str | None = None,
-          backend: str = "auto") -> None:
+          backend: str = "auto", allowed_hosts: Sequence[str] = ()) -> None:
     """Load the run's generator once and serve the page and the API with uvicorn until interrupted."""
     import uvicorn
 
     model = load_for_serving(run, checkpoint, backend)
+    hosts = [*LOCAL_HOSTS, *([host] if host not in ("0.0.0.0", "::") else []), *allowed_hosts]
     print(f"serving {model.source} (step {model.step}, {model.resolution} px, {model.backend}) at "
-          f"http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(model), host=host, port=port, log_level="info")
+          f"http://{host}:{port}/ (API description: http://{host}:{port}/openapi.json); "
+          f"answering for hosts {', '.join(dict.fromkeys(hosts))}")
+    uvicorn.run(create_app(model, hosts), host=host, port=port, log_level="info")

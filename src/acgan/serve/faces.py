@@ -23,7 +23,7 @@ from acgan.sample.faces import MAX_SEED, RANDOM, Face, colours_for
 from acgan.sample.images import image_grid, morph_gif, morph_scale, morph_strip, png_bytes, resized
 from acgan.sample.records import face_record, grid_record, morph_record
 from acgan.serve.backend import Backend
-from acgan.serve.limits import invalid
+from acgan.serve.limits import HeavyWork, invalid
 from acgan.serve.schemas import (
     FaceOut,
     FacesResponse,
@@ -51,6 +51,7 @@ def new_seed() -> int:
 class FaceService:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
+        self.heavy = HeavyWork()
 
     def health(self) -> Health:
         b = self.backend
@@ -69,12 +70,14 @@ class FaceService:
         if seed + request.n - 1 > MAX_SEED:
             raise invalid(("seed",), f"seed + n - 1 must be at most {MAX_SEED}", seed)
         faces = [self.face(seed + k, request.hair, request.eyes) for k in range(request.n)]
-        return self.faces_response(faces, seed, request.format, request.size)
+        with self.heavy.slot():
+            return self.faces_response(faces, seed, request.format, request.size)
 
     def recolour(self, request: RecolourRequest) -> Response:
         seed = new_seed() if request.seed is None else request.seed
         faces = [self.face(seed, p.hair, p.eyes, ("pairs", i)) for i, p in enumerate(request.pairs)]
-        return self.faces_response(faces, seed, request.format, request.size)
+        with self.heavy.slot():
+            return self.faces_response(faces, seed, request.format, request.size)
 
     def morph(self, request: MorphRequest) -> Response:
         b = self.backend
@@ -84,6 +87,11 @@ class FaceService:
         scale = morph_scale(side, request.scale)
         if side * scale > MAX_MORPH_SIZE:
             raise invalid(("scale",), f"scale x {side} px must be at most {MAX_MORPH_SIZE} px", scale)
+        with self.heavy.slot():
+            return self.morph_response(start, end, request, scale)
+
+    def morph_response(self, start: Face, end: Face, request: MorphRequest, scale: int) -> Response:
+        b = self.backend
         frames = resized(b.morph(start, end, request.steps), request.size)
         record = morph_record(b.source, b.step, start, end, request.steps)
         gif = morph_gif(frames, scale, comment=json.dumps(record))

@@ -1,9 +1,22 @@
-"""Guards in front of the API: request bodies over a size limit are refused before anything parses them,
-and every refusal is a 422 whose `message` names the field."""
+"""Guards in front of the API, so that any request gets a clear answer and none can hurt the server:
+
+- BodyGuard: a request body over the size limit is refused before anything parses it, and a body that is
+  not plain JSON (not UTF-8, broken syntax, NaN or Infinity, a number of thousands of digits, a string with
+  a lone surrogate, nesting deeper than any request needs) is refused with a message saying which;
+- every refusal is a 4xx whose `message` names the field or the problem, and echoing a bad value back can
+  never fail (problem_response);
+- SecurityHeaders: what the browser may do with the answers (this origin's scripts, styles, pictures and
+  requests only; no framing; no MIME sniffing; no referrer);
+- HeavyWork: at most a few requests draw faces at once; the rest wait their turn, so memory stays bounded
+  however many arrive together.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -12,6 +25,18 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 16 * 1024
+MAX_NESTING = 32  # no request nests deeper than 3
+MAX_HEAVY = 2  # requests drawing faces at once
+ECHO_CHARS = 80  # of a bad value, echoed back in `detail`
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+                               "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
 
 
 def invalid(loc: Sequence[str | int], msg: str, value: Any) -> RequestValidationError:
@@ -27,52 +52,143 @@ def field_name(loc: Sequence[str | int]) -> str:
     return ".".join(str(part) for part in inner)
 
 
-def problem_response(errors: Sequence[dict[str, Any]]) -> JSONResponse:
+def problem_response(errors: Sequence[dict[str, Any]], status: int = 422) -> JSONResponse:
     message = "; ".join(f"{field_name(e['loc'])}: {e['msg']}" for e in errors)
-    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors), "message": message})
+    detail = [{**error, "input": echo(error.get("input")), "ctx": echo(error.get("ctx"))} for error in errors]
+    return JSONResponse(status_code=status, content={"detail": jsonable_encoder(detail), "message": message})
 
 
-class BodyLimit:
-    """Refuse request bodies over `limit` bytes with a 422 about "body", before anything parses them.
+def echo(value: Any) -> str | None:
+    """A bad value as short, printable text: NaN, huge numbers and lone surrogates included."""
+    if value is None:
+        return None
+    text = repr(value) if not isinstance(value, str) else value
+    return text[:ECHO_CHARS].encode("utf-8", "backslashreplace").decode("utf-8")
 
-    A declared Content-Length is checked first; a body without one (chunked) is read up to the limit and
-    replayed to the app, so a client can never make the server hold more than `limit` bytes of a body."""
+
+def body_problem(body: bytes) -> str | None:
+    """Why `body` is not plain JSON, or None when it is (or is empty, which FastAPI reports itself)."""
+    if not body.strip():
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return f"not UTF-8 text (byte {err.start})"
+    try:
+        value = json.loads(text, parse_constant=refuse_constant)
+    except NonJSONNumberError as err:
+        return str(err)
+    except ValueError as err:
+        if "digits" in str(err):
+            return "a number with more digits than any field takes"
+        return f"not valid JSON ({err})"
+    except RecursionError:
+        return f"nested deeper than {MAX_NESTING} levels"
+    return value_problem(value, 0)
+
+
+class NonJSONNumberError(ValueError):
+    """NaN, Infinity or -Infinity, which Python's parser takes but JSON does not."""
+
+
+def refuse_constant(name: str) -> float:
+    raise NonJSONNumberError(f"{name} is not a number JSON allows")
+
+
+def value_problem(value: Any, depth: int) -> str | None:
+    if depth > MAX_NESTING:
+        return f"nested deeper than {MAX_NESTING} levels"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "a string holds a lone surrogate (an escape like \\ud800 that is half of a character)"
+        return None
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        problem = value_problem(key, depth + 1) if isinstance(key, str) else None
+        problem = problem or value_problem(child, depth + 1)
+        if problem:
+            return problem
+    return None
+
+
+class BodyGuard:
+    """Refuse, with a 422 about "body" and before the app parses it, a body over `limit` bytes or one that is
+    not plain JSON. The body is read up to the limit and replayed to the app, so a client can never make the
+    server hold more than `limit` bytes of it."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self.refuse(scope, receive, send, declared.decode("latin-1"))
-            return
-        if declared is not None or scope["method"] in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
+            await self.refuse(scope, receive, send, f"request body too large: {declared.decode('latin-1')} bytes, "
+                                                    f"at most {self.limit}")
             return
         messages: list[Message] = []
-        size = 0
+        body = b""
         while True:
             message = await receive()
             messages.append(message)
             if message["type"] != "http.request":
                 break
-            size += len(message.get("body", b""))
-            if size > self.limit:
-                await self.refuse(scope, receive, send, f"at least {size}")
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await self.refuse(scope, receive, send, f"request body too large: at least {len(body)} bytes, "
+                                                        f"at most {self.limit}")
                 return
             if not message.get("more_body", False):
                 break
+        problem = body_problem(body)
+        if problem:
+            await self.refuse(scope, receive, send, problem)
+            return
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
 
-    async def refuse(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
-        msg = f"request body too large: {size} bytes, at most {self.limit}"
-        response = problem_response([{"type": "too_large", "loc": ("body",), "msg": msg, "input": None}])
+    async def refuse(self, scope: Scope, receive: Receive, send: Send, msg: str) -> None:
+        response = problem_response([{"type": "body", "loc": ("body",), "msg": msg, "input": None}])
         await response(scope, receive, send)
+
+
+class SecurityHeaders:
+    """SECURITY_HEADERS on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()
+                         if name.encode() not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class HeavyWork:
+    """At most `limit` callers inside at once; the others wait (FastAPI runs each request in a thread)."""
+
+    def __init__(self, limit: int = MAX_HEAVY) -> None:
+        self.slots = threading.BoundedSemaphore(limit)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self.slots:
+            yield

@@ -210,6 +210,8 @@ def range_problems(s: Settings) -> list[str]:
                  "log_every", "sample_every", "checkpoint_every", "max_bad_steps", "keep_checkpoints"):
         if getattr(s, name) < 1:
             problems.append(f"{name} must be at least 1, got {getattr(s, name)}")
+    if not 0 <= s.seed <= 2**63 - 1:
+        problems.append(f"seed must be a whole number from 0 to {2**63 - 1}, got {s.seed}")
     for name in ("validity_weight", "class_weight", "fake_label_weight", "mode_seeking"):
         if getattr(s, name) < 0:
             problems.append(f"{name} must not be negative, got {getattr(s, name)}")

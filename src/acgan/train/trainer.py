@@ -58,8 +58,10 @@ def resume(run: str | Path, given: dict[str, Any] | None = None, overrides: dict
 
     def open_resumed() -> tuple[Settings, Path]:
         folder = find_latest_run() if str(run) == "auto" else Path(run)
-        latest_checkpoint(folder)  # fail early, before any data is loaded
-        saved = stored_settings(folder)
+        record = latest_checkpoint(folder).record  # fail early, before any data is loaded
+        # The newest checkpoint says what was in force when it was written (overrides included).
+        saved = (Settings.from_json(record.settings, f"{folder}/checkpoints (settings)") if record.settings
+                 else stored_settings(folder))
         return resume_settings(saved, folder, given, overrides), folder
 
     return _run(open_resumed, resuming=True, device_name=given.get("device") or "auto")

@@ -1,0 +1,110 @@
+"""Careless command lines: every output that cannot be written, every input that is not what it should be and
+every request too big to draw is one line naming it, exit code 2, no traceback, and nothing already there lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+from typer.testing import CliRunner
+
+import acgan
+from acgan.cli import app
+
+
+def png_with_metadata(path: Path, text: str) -> Path:
+    info = PngInfo()
+    info.add_text("acgan", text)
+    Image.new("RGB", (4, 4)).save(path, pnginfo=info)
+    return path
+
+
+def setup_case(tmp: Path, name: str) -> None:
+    if name == "a file":
+        (tmp / "a-file").write_bytes(b"keep me")
+    elif name == "a folder":
+        (tmp / "a-folder").mkdir()
+        (tmp / "a-folder" / "inside.txt").write_text("keep me")
+    elif name == "metadata {}":
+        png_with_metadata(tmp / "empty.png", "{}")
+    elif name == "metadata list":
+        png_with_metadata(tmp / "list.png", "[1, 2]")
+
+
+# (what is given, what to set up, arguments, the message)
+CASES = [
+    ("-o onto an existing folder", "a folder", ["generate", "--hair", "blue", "--eyes", "red", "-o", "a-folder"],
+     "a-folder is a folder; give a file name"),
+    ("-o under a file", "a file", ["generate", "--hair", "blue", "--eyes", "red", "-n", "1", "-o", "a-file/face.png"],
+     "cannot write a-file/face.png: a-file is a file, not a folder"),
+    ("-o onto a full device", None, ["generate", "--hair", "blue", "--eyes", "red", "-n", "1", "-o", "/dev/full"],
+     "cannot write /dev/full: no space left on the device"),
+    ("interpolate -o onto a folder", "a folder", ["interpolate", "-o", "a-folder"], "a-folder is a folder"),
+    ("--from-file given a folder", "a folder", ["generate", "--from-file", "a-folder", "-o", "out"],
+     "a-folder: is a folder; expected a file of lines"),
+    ("--from-file that is missing", None, ["generate", "--from-file", "nowhere.csv", "-o", "out"],
+     "nowhere.csv: no such file; expected lines"),
+    ("--like with metadata {}", "metadata {}", ["generate", "--like", "empty.png"],
+     "empty.png: its acgan metadata is not a face or grid record"),
+    ("--like with a list", "metadata list", ["generate", "--like", "list.png"],
+     "list.png: its acgan metadata is not a face or grid record"),
+    ("--seed -1", None, ["generate", "--hair", "blue", "--eyes", "red", "--seed", "-1"], "'--seed'"),
+    ("-n over a grid", None, ["generate", "--hair", "blue", "--eyes", "red", "-n", "100000"],
+     "-n 100000: a grid holds at most 256 faces; use --separate for more"),
+    ("too many files", None, ["generate", "--hair", "blue", "--eyes", "red", "-n", "100000", "--separate"],
+     "100000 faces asked for; acgan writes at most 10,000 files per command"),
+    ("a morph too big", None, ["interpolate", "--steps", "256", "--scale", "64", "-o", "m.gif"],
+     "256 frames of 4096 px is more than the 64,000,000 pixels a morph may hold"),
+    ("--size out of range", None, ["generate", "--hair", "blue", "--eyes", "red", "-n", "1", "--size", "5000"],
+     "size must be from 16 to 1024 pixels, got 5000"),
+    ("an unknown colour", None, ["generate", "--hair", "plaid", "--eyes", "red"], "unknown hair colour 'plaid'"),
+]
+
+
+@pytest.mark.parametrize(("what", "setup", "args", "message"), CASES, ids=[c[0] for c in CASES])
+def test_a_careless_command_is_one_line_and_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          what: str, setup: str | None, args: list[str],
+                                                          message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    if setup:
+        setup_case(tmp_path, setup)
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output, result.output
+    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # nothing written, nothing half-overwritten
+
+
+def test_a_failed_write_leaves_the_old_file_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    first = runner.invoke(app, ["generate", "--hair", "blue", "--eyes", "red", "-n", "2", "-o", "faces.png"])
+    assert first.exit_code == 0, first.output
+    kept = (tmp_path / "faces.png").read_bytes()
+
+    def full_disk(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    result = runner.invoke(app, ["generate", "--hair", "pink", "--eyes", "green", "-n", "2", "-o", "faces.png"])
+    assert result.exit_code == 2 and "cannot write faces.png: no space left on the device" in result.output
+    monkeypatch.undo()
+    assert (tmp_path / "faces.png").read_bytes() == kept
+    assert [p.name for p in tmp_path.iterdir()] == ["faces.png"]  # no temporary file left behind
+
+
+def test_the_python_api_takes_random_colours_as_the_cli_does(tmp_path: Path) -> None:
+    model = acgan.load()
+    faces = model.requested("random", "blue", 3, seed=40)
+    assert [face[2] for face in faces] == ["blue"] * 3 and all(face[1] in model.vocab.hair for face in faces)
+    result = CliRunner().invoke(app, ["generate", "--hair", "random", "--eyes", "blue", "-n", "3", "--seed", "40",
+                                      "-o", str(tmp_path / "g.png")])
+    assert result.exit_code == 0
+    with Image.open(tmp_path / "g.png") as grid:
+        written = [(f["seed"], f["hair"], f["eyes"]) for f in json.loads(grid.text["acgan"])["faces"]]
+    assert written == faces
+    assert len(model.generate("random", "random", n=2, seed=40)) == 2
