@@ -100,7 +100,8 @@ def test_recipe_defaults_and_bad_recipe() -> None:
     classic = resolve(lr_g=3e-4)
     assert classic.recipe == "classic"  # the built-in faces' default
     assert (classic.lr_g, classic.lr_d, classic.augment, classic.ema, classic.mode_seeking) == (
-        3e-4, 2e-4, "none", 0.0, 0.0)
+        3e-4, 2e-4, "none", 0.0, 1.0)  # mode seeking: the built-in faces' default, against collapse
+    assert resolve(data="faces", recipe="classic").mode_seeking == 0.0  # the tutorial's recipe elsewhere
     assert resolve(data="faces").recipe == "modern"  # real data's default
     assert resolve(data="faces", recipe="classic").recipe == "classic"
     with pytest.raises(ConfigError, match="recipe must be one of classic, modern"):

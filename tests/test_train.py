@@ -60,7 +60,8 @@ def test_one_step_changes_both_networks_and_counts_its_numbers_on_the_device() -
     assert all(not torch.equal(a, b) for a, b in zip(before_g, state.G.parameters(), strict=True))
     assert all(not torch.equal(a, b) for a, b in zip(before_d, state.D.parameters(), strict=True))
     sums, worst_streak = step.counters.read()
-    assert set(sums) == {"d_loss", "g_loss", "d_real_hair_acc", "d_real_eye_acc", "skipped_d", "skipped_g"}
+    assert set(sums) == {"d_loss", "g_loss", "g_spread", "d_real_hair_acc", "d_real_eye_acc", "skipped_d",
+                         "skipped_g"}
     assert all(torch.isfinite(v) for v in sums.values()) and float(sums["d_loss"]) > 0
     assert float(sums["skipped_d"]) == 0 and float(sums["skipped_g"]) == 0 and worst_streak == 0
     assert float(step.counters.sums.abs().sum()) == 0  # reading zeroes the window
