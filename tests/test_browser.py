@@ -21,7 +21,7 @@ import pytest
 import acgan
 from acgan.sample.generator import FaceGenerator
 from acgan.serve.app import create_app
-from tests.test_serve import build_tiny_run, decode_png, pixels, running_server
+from tests.test_serve import build_tiny_run, decode_png, pixels, running_server, same_face
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -108,12 +108,6 @@ def data_url_pixels(url: str) -> np.ndarray:
 def choose(page, attribute: str, colour: str) -> None:
     page.get_by_role("group", name="Hair" if attribute == "hair" else "Eyes").get_by_role(
         "radio", name=colour, exact=True).check()
-
-
-def same_face(a: np.ndarray, b: np.ndarray) -> bool:
-    """The same face up to rounding: the server draws a request's faces in one batch, the API one by one, and
-    the CPU's convolutions round a batch differently (measured: one channel of one pixel off by 1 of 255)."""
-    return a.shape == b.shape and int(np.abs(a.astype(int) - b.astype(int)).max()) <= 1
 
 
 def test_the_page_draws_faces_keeps_them_and_morphs(page, base_url: str, model: FaceGenerator,

@@ -86,6 +86,12 @@ def running_server(app) -> Iterator[str]:
         sock.close()
 
 
+def same_face(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same face up to rounding: the CPU's convolutions round a batch differently from a single face
+    (measured: one channel of one pixel off by 1 of 255), so faces drawn in different batches may differ so."""
+    return a.shape == b.shape and int(np.abs(a.astype(int) - b.astype(int)).max()) <= 1
+
+
 def decode_png(data: bytes | str) -> np.ndarray:
     raw = base64.b64decode(data) if isinstance(data, str) else data
     return np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))
@@ -246,7 +252,7 @@ def test_recolour_keeps_the_noise_and_changes_the_colours(client, model: FaceGen
     assert faces[-1]["eyes"] == colours_for(model.vocab, 42, "blue", "random")[1]
     for face in faces:
         expected = model.generate(face["hair"], face["eyes"], n=1, seed=42)[0]
-        assert np.array_equal(decode_png(face["png"]), pixels(expected))
+        assert same_face(decode_png(face["png"]), pixels(expected))  # drawn in a batch of 13, here alone
     drawn = [decode_png(f["png"]) for f in faces[:-1]]  # every hair colour draws a different picture
     assert all(not np.array_equal(a, b) for i, a in enumerate(drawn) for b in drawn[i + 1:])
     grid = client.post("/api/recolour", json={"seed": 42, "pairs": pairs[:3], "format": "png"})
@@ -262,7 +268,7 @@ def test_morph_frames_gif_and_strip(client, model: FaceGenerator) -> None:
     expected = model.morph((1, "blonde", "blue"), (2, "pink", "green"), 5)
     for png, image in zip(body["frames"], expected, strict=True):
         assert np.array_equal(decode_png(png), pixels(image))
-    assert np.array_equal(decode_png(body["frames"][0]), pixels(model.generate("blonde", "blue", 1, 1)[0]))
+    assert same_face(decode_png(body["frames"][0]), pixels(model.generate("blonde", "blue", 1, 1)[0]))
     assert body["from"]["png"] != body["to"]["png"]
     gif = Image.open(io.BytesIO(base64.b64decode(body["gif"])))
     assert gif.format == "GIF" and gif.size == (128, 128) and gif.n_frames == 8  # there and back: 5 + 3

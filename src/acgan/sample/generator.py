@@ -47,15 +47,19 @@ class TorchGenerator:
     def __init__(self, net: nn.Module, cfg: ModelConfig) -> None:
         self.net, self.cfg = net, cfg
 
-    @torch.no_grad()
     def __call__(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
-        device = next(self.net.parameters()).device
-        was_training = self.net.training
+        if not self.net.training:  # a loaded model: skip the mode switch, a walk over every layer (0.3 ms)
+            return self.drawn(z, hair, eyes)
         self.net.eval()
         try:
-            return self.net(z.to(device), hair.to(device), eyes.to(device)).float().cpu()
+            return self.drawn(z, hair, eyes)
         finally:
-            self.net.train(was_training)
+            self.net.train()
+
+    @torch.inference_mode()
+    def drawn(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
+        device = next(self.net.parameters()).device
+        return self.net(z.to(device), hair.to(device), eyes.to(device)).float().cpu()
 
 
 def draw(G: Runner, seeds: Sequence[int], hair: torch.Tensor, eyes: torch.Tensor, batch: int = 256) -> torch.Tensor:
@@ -65,6 +69,8 @@ def draw(G: Runner, seeds: Sequence[int], hair: torch.Tensor, eyes: torch.Tensor
 
 def synthesize(G: Runner, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor, batch: int = 256) -> torch.Tensor:
     """G over (z, hair, eyes) in batches of at most `batch`."""
+    if len(z) <= batch:
+        return G(z, hair, eyes)
     return torch.cat([G(z[i:i + batch], hair[i:i + batch], eyes[i:i + batch]) for i in range(0, len(z), batch)])
 
 

@@ -31,19 +31,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from acgan.errors import UserError
 from acgan.sample.generator import FaceGenerator, load
 from acgan.sample.shipped import shipped_folder
 from acgan.serve.backend import Backend, ModelBackend
 from acgan.serve.faces import FaceService
-from acgan.serve.limits import MAX_BODY_BYTES, BodyGuard, SecurityHeaders, problem_response
+from acgan.serve.limits import guard
 from acgan.serve.schemas import (
     FacesResponse,
     GenerateRequest,
@@ -79,18 +76,7 @@ def create_app(model: FaceGenerator | Backend, allowed_hosts: Sequence[str] = LO
                     "gives the same pixels here, in `acgan generate` and in the Python API. Invalid input is a 422 "
                     "whose `message` names the field.",
     )
-    app.add_middleware(BodyGuard, limit=MAX_BODY_BYTES)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
-    app.add_middleware(SecurityHeaders)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(exc.errors())
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response([{"type": "http", "loc": ("request",), "msg": str(exc.detail), "input": None}],
-                                status=exc.status_code)
+    guard(app, allowed_hosts)
 
     app.get("/api/healthz", response_model=Health, summary="Liveness", tags=["api"],
             description="Says the server is up and which checkpoint it serves.")(service.health)
