@@ -16,6 +16,7 @@ ONNX Runtime Web from npm cannot be had.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import http.server
 import io
@@ -41,6 +42,8 @@ from tests.test_serve import build_tiny_run, decode_png, pixels, running_server
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
+# WebGPU without a GPU: chromium's software Vulkan (SwiftShader) as the adapter.
+SOFTWARE_WEBGPU = ("--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-features=Vulkan")
 # What `acgan serve` must work under; the static site carries the same policy in a meta tag, plus WebAssembly.
 STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
               "connect-src 'self'")
@@ -102,15 +105,8 @@ class StaticFiles(http.server.SimpleHTTPRequestHandler):
         return super().send_head()
 
 
-@pytest.fixture(scope="module")
-def static_site(model: FaceGenerator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
-    from acgan.errors import UserError
-    from acgan.serve.site import build_site
-
-    try:
-        folder = build_site(model, tmp_path_factory.mktemp("static") / "site").folder
-    except UserError as err:
-        pytest.skip(f"cannot build the static site: {err}")
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[StaticSite]:
     server = StaticSite(("127.0.0.1", 0), functools.partial(StaticFiles, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -119,6 +115,22 @@ def static_site(model: FaceGenerator, tmp_path_factory: pytest.TempPathFactory) 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def built_site(model: FaceGenerator, folder: Path, webgpu: bool = False) -> Path:
+    from acgan.errors import UserError
+    from acgan.serve.site import build_site
+
+    try:
+        return build_site(model, folder, webgpu=webgpu).folder
+    except UserError as err:
+        pytest.skip(f"cannot build the static site: {err}")
+
+
+@pytest.fixture(scope="module")
+def static_site(model: FaceGenerator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
+    with serving(built_site(model, tmp_path_factory.mktemp("static") / "site")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +159,9 @@ def console_errors() -> ConsoleErrors:
     return ConsoleErrors()
 
 
-@pytest.fixture
-def page(tmp_path: Path, console_errors: ConsoleErrors):
+@contextlib.contextmanager
+def browser_page(profile: Path, console_errors: ConsoleErrors, extra_args: tuple[str, ...] = ()) -> Iterator:
+    """A fresh headless chromium page that may reach 127.0.0.1 only; console errors and CSP violations collected."""
     executable = find_chromium()
     if executable is None:
         pytest.skip("no chromium found (apt-get install chromium, or set ACGAN_CHROMIUM to a chromium binary)")
@@ -164,7 +177,7 @@ def page(tmp_path: Path, console_errors: ConsoleErrors):
 
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+            str(profile), executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *extra_args],
             viewport={"width": 1280, "height": 900}, accept_downloads=True)
         context.set_default_timeout(30_000)
         context.route("**/*", only_this_machine)
@@ -178,6 +191,12 @@ def page(tmp_path: Path, console_errors: ConsoleErrors):
             context.close()
         assert console_errors.unexpected() == []
         assert elsewhere == []
+
+
+@pytest.fixture
+def page(tmp_path: Path, console_errors: ConsoleErrors):
+    with browser_page(tmp_path / "profile", console_errors) as opened:
+        yield opened
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
@@ -456,3 +475,24 @@ def test_the_browser_computes_the_same_noise_bit_for_bit(page, site_url: str, mo
     expected = noise_for_seeds(seeds, 100).numpy().view(np.uint32)
     assert [row["bits"] for row in found] == expected.tolist()
     assert [tuple(row["colours"]) for row in found] == [random_colours(model.vocab, s) for s in seeds]
+
+
+def test_the_site_offers_webgpu_where_the_browser_has_it(model: FaceGenerator, tmp_path: Path,
+                                                        console_errors: ConsoleErrors) -> None:
+    """Built with --webgpu, the site offers the GPU when navigator.gpu has an adapter (here chromium's software
+    one); the choice is kept, and the faces are the Python API's (measured: the same pixels on SwiftShader)."""
+    folder = built_site(model, tmp_path / "site", webgpu=True)
+    with serving(folder) as server, browser_page(tmp_path / "profile", console_errors, SOFTWARE_WEBGPU) as page:
+        url = f"http://127.0.0.1:{server.server_port}/?hair=blue&eyes=red&n=2&seed=7"
+        open_page(page, url)
+        if not page.evaluate("async () => Boolean(navigator.gpu && await navigator.gpu.requestAdapter())"):
+            pytest.skip("this chromium has no WebGPU adapter, not even SwiftShader's")
+        wait_for_faces(page, 2, 7, "blue", "red")
+        assert page.locator("#run-info").inner_text().endswith("(WebAssembly)")  # the CPU unless asked
+        page.get_by_label("Run on").select_option("webgpu")  # the page reloads with the WebGPU runtime
+        page.wait_for_function("() => document.querySelector('#run-info').textContent.endsWith('(WebGPU)')")
+        faces = wait_for_faces(page, 2, 7, "blue", "red")
+        for k, source in enumerate(faces["sources"]):
+            assert same_face(data_url_pixels(source), python_face(model, "blue", "red", 7 + k))
+        page.reload()
+        page.wait_for_function("() => document.querySelector('#run-info').textContent.endsWith('(WebGPU)')")

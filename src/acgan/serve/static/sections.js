@@ -39,9 +39,11 @@ export async function keepFace(page, face, button) {
 
 let tableTicket = 0;
 
+// Headers name the colour alone (the caption says hair down, eyes across), so every column is as wide as a face.
 function tableHead(page) {
   return element("thead", {}, element("tr", {}, element("td"),
-    ...page.info.eyes.map((s) => element("th", { scope: "col" }, page.colours.tag("eyes", s.name, "eyes")))));
+    ...page.info.eyes.map((s) => element("th", { scope: "col", title: `${s.name} eyes` },
+      page.colours.tag("eyes", s.name)))));
 }
 
 /** Every hair x eye pair drawn from one noise (the table's seed), a row at a time as the rows arrive. */
