@@ -123,6 +123,9 @@ def test_building_again_replaces_the_site_and_nothing_else(site: Path, packed: P
     assert "exists and is not a site acgan wrote" in result.output and "Traceback" not in result.output
     assert (mine / "notes.txt").read_text() == "keep me"
 
+    result = runner.invoke(app, ["site", str(packed), "-o", str(mine / "notes.txt" / "site")])
+    assert result.exit_code == 2 and "cannot write there" in result.output and "Traceback" not in result.output
+
 
 def test_without_onnx_runtime_web_the_error_names_the_npm_command(run_dir: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,7 +28,7 @@ from acgan.version import __version__
 
 ORT_PACKAGE = "onnxruntime-web"
 ORT_ENV = "ACGAN_ORT_DIST"
-NPM_INSTALL = "npm ci --prefix web` (or `make web`)"
+NPM_INSTALL = "`npm ci --prefix web` (or `make web`)"
 # The WASM build is all the page needs; the WebGPU build (twice the size) only with --webgpu.
 ORT_WASM = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 ORT_WEBGPU = ("ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm")
@@ -71,7 +71,7 @@ def find_ort(given: Path | None = None) -> Path:
         if all((folder / name).is_file() for name in ORT_WASM):
             return folder
     where = given if given is not None else env if env else candidates[0]
-    raise UserError(f"ONNX Runtime Web is not installed ({where} lacks {ORT_WASM[-1]}): run `{NPM_INSTALL}`, "
+    raise UserError(f"ONNX Runtime Web is not installed ({where} lacks {ORT_WASM[-1]}): run {NPM_INSTALL}, "
                     f"or give --ort DIR / set {ORT_ENV}")
 
 
@@ -91,7 +91,7 @@ def page_html() -> str:
 
 
 def write_page(folder: Path) -> None:
-    (folder / "static").mkdir(parents=True)
+    (folder / "static").mkdir()
     for path in static_folder().iterdir():
         if path.suffix in (".js", ".css"):
             shutil.copy2(path, folder / "static" / path.name)
@@ -103,7 +103,7 @@ def write_runtime(folder: Path, dist: Path, webgpu: bool) -> dict[str, int]:
     files = {}
     for name in ORT_WASM + (ORT_WEBGPU if webgpu else ()):
         if not (dist / name).is_file():
-            raise UserError(f"{dist} lacks {name} (is it {ORT_PACKAGE}'s dist folder?): run `{NPM_INSTALL}`")
+            raise UserError(f"{dist} lacks {name} (is it {ORT_PACKAGE}'s dist folder?): run {NPM_INSTALL}")
         shutil.copy2(dist / name, folder / "ort" / name)
         files[f"ort/{name}"] = (folder / "ort" / name).stat().st_size
     return files
@@ -162,6 +162,10 @@ def build_site(model: FaceGenerator, out: Path, ort: Path | None = None, webgpu:
     dist = find_ort(ort)
     building = out.with_name(out.name + ".partial")
     shutil.rmtree(building, ignore_errors=True)
+    try:
+        building.mkdir(parents=True)
+    except OSError as err:
+        raise UserError(f"-o {out}: cannot write there ({err.strerror})") from None
     try:
         write_page(building)
         runtime = write_runtime(building, dist, webgpu)
