@@ -35,7 +35,7 @@ import pytest
 from PIL import Image
 
 import acgan
-from acgan.sample.faces import MAX_SEED, noise_for_seeds, random_colours
+from acgan.sample.faces import MAX_SEED, colours_for, noise_for_seeds, random_colours
 from acgan.sample.generator import FaceGenerator
 from acgan.serve.app import create_app
 from tests.test_serve import build_tiny_run, decode_png, pixels, running_server
@@ -395,7 +395,7 @@ def test_the_table_shows_one_face_in_every_colour_pair(page, base_url: str, mode
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # the table scrolls inside its card
 
 
-def test_bad_input_is_explained_on_the_page(page, base_url: str) -> None:
+def test_bad_input_is_explained_on_the_page(page, base_url: str, model: FaceGenerator) -> None:
     open_page(page, base_url + "/")
     page.wait_for_selector("#results img")
     alert = page.locator("#draw-error")
@@ -414,6 +414,10 @@ def test_bad_input_is_explained_on_the_page(page, base_url: str) -> None:
     page.keyboard.press("Enter")  # the form works from the keyboard alone
     page.wait_for_function("() => document.querySelector('#results figure').dataset.seed === '3'")
     assert not alert.is_visible()
+
+    open_page(page, base_url + "/?hair=teal&eyes=red&n=1&seed=2")  # a link from another model's page
+    wait_for_faces(page, 1, 2, colours_for(model.vocab, 2, "random", "red")[0], "red")
+    assert alert.inner_text() == 'This model has no hair colour "teal": random instead.'
 
 
 # --- what one mode has -----------------------------------------------------------------------------------------
