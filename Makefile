@@ -1,11 +1,13 @@
-# Two commands that work on a fresh machine: `make demo` and `make test`.
+# Two commands that work on a fresh machine: `make demo` and `make test`; `make site` writes the static site.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The browser test drives Debian's chromium (Playwright's own browser download does not work offline).
 CHROMIUM := /usr/bin/chromium
+# ONNX Runtime Web for `acgan site`: from the npm registry at the version web/package-lock.json pins, never a CDN.
+ORT := web/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint site web
 
 setup: $(STAMP)
 
@@ -27,8 +29,21 @@ demo: setup
 	$(VENV)/bin/acgan train --out runs/demo
 	@echo "the shipped model: runs/shipped-all-pairs.png, runs/shipped-morph.gif; this run: runs/demo/samples/latest.png"
 
-test: setup $(CHROMIUM)
+test: setup $(CHROMIUM) web
 	$(PY) -m pytest -q
+
+# The static site of the shipped model in site/ (serve it with: python -m http.server -d site).
+site: setup web
+	$(VENV)/bin/acgan site -o site
+
+web: $(ORT)
+
+# npm ci installs exactly the lock file's packages; without npm the static-site tests skip and say why.
+$(ORT): web/package.json web/package-lock.json
+	@if command -v npm >/dev/null; then \
+		(npm ci --prefix web --ignore-scripts --no-audit --no-fund && touch $@) \
+		|| echo "npm ci failed: the static-site tests will be skipped"; \
+	else echo "npm missing: the static-site tests will be skipped (install node and npm, then make web)"; fi
 
 # Installed when missing and possible (root with apt-get, as in CI); otherwise the browser test skips.
 $(CHROMIUM):

@@ -37,6 +37,7 @@ from acgan.sample.generator import FaceGenerator
 from acgan.sample.outputs import save_face
 from acgan.serve.app import create_app
 from acgan.serve.limits import MAX_BODY_BYTES
+from acgan.serve.page import static_folder
 
 runner = CliRunner()
 
@@ -144,15 +145,17 @@ def test_tags_list_the_vocabulary_in_label_order_with_swatches(client, model: Fa
 def test_the_page_and_its_files_are_served_and_load_nothing_from_elsewhere(client) -> None:
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    for name in ("app.js", "app.css"):
-        assert f"/static/{name}" in page.text
+    assert 'href="static/app.css"' in page.text and 'src="static/app.js"' in page.text  # relative: any sub-path
     texts = [page.text]
-    for name, kind in (("app.js", "javascript"), ("app.css", "text/css")):
-        response = client.get(f"/static/{name}")
-        assert response.status_code == 200 and kind in response.headers["content-type"]
+    files = sorted(static_folder().glob("*.[jc]s*"))
+    assert {"app.js", "app.css", "noise.js", "server.js", "browser.js"} <= {path.name for path in files}
+    for path in files:
+        response = client.get(f"/static/{path.name}")
+        kind = "javascript" if path.suffix == ".js" else "text/css"
+        assert response.status_code == 200 and kind in response.headers["content-type"], path.name
         texts.append(response.text)
     for text in texts:  # offline: no CDN, no web fonts, nothing fetched from another origin
-        assert not re.search(r"""(src|href|url|fetch)\s*[=(]\s*["'`]?(https?:)?//""", text), text
+        assert not re.search(r"""(src|href|url|fetch|import)\s*[=(]?\s*["'`]?(https?:)?//""", text), text
         assert "@import" not in text and "@font-face" not in text
     assert client.get("/static/nothing-here.js").status_code == 404
 

@@ -315,6 +315,30 @@ def export_command(
 
 
 @app.command()
+def site(
+    run: Annotated[Path | None, typer.Argument(help=RUN_HELP, show_default=False)] = None,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder to write (replaced if it is a site acgan wrote).")]
+    = Path("site"),
+    checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
+    ort: Annotated[Path | None, typer.Option(help="onnxruntime-web's dist folder [default: $ACGAN_ORT_DIST, else "
+                                                  "web/node_modules/onnxruntime-web/dist from `make site`].")] = None,
+    webgpu: Annotated[bool, typer.Option(help="Also ship ONNX Runtime's WebGPU build (+27 MB): the page then "
+                                              "offers the GPU where the browser has WebGPU.")] = False,
+) -> None:
+    """Write a static web site that draws faces in the visitor's browser (the page of `serve`, no server)."""
+    from acgan.sample.generator import load
+
+    with user_errors():
+        try:
+            import onnx  # noqa: F401  (the site's generator is an ONNX export)
+
+            from acgan.serve.site import build_site
+        except ImportError as err:
+            raise missing_extra("export", err) from None
+        print(build_site(load(run, checkpoint), out, ort, webgpu).summary())
+
+
+@app.command()
 def pack(
     run: Annotated[Path, typer.Argument(help="Run folder or checkpoint file.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for generator.json and its safetensors.")],

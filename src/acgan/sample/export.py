@@ -8,13 +8,19 @@ The exported graph takes
 
 and returns `image` float32 (batch, 3, H, W) in [-1, 1]; the batch size is free. The model's settings
 and vocabulary ride along in the file's metadata (key "acgan"), so an export is self-describing.
+
+With `fp16_weights` every weight that float16 holds exactly (all of them for a packed model, whose weights are
+float16 already) is stored as float16 and cast back to float32 when the runtime loads it: half the file, the
+same numbers, float32 arithmetic (the static site, `acgan site`, ships its generator this way).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -26,8 +32,9 @@ from acgan.sample.generator import FaceGenerator, TorchGenerator
 METADATA_KEY = "acgan"
 
 
-def export_onnx(model: FaceGenerator, path: str | Path) -> Path:
-    """Write `model`'s generator (eval mode: BatchNorm on running statistics) as one ONNX file."""
+def export_onnx(model: FaceGenerator, path: str | Path, fp16_weights: bool = False) -> Path:
+    """Write `model`'s generator (eval mode: BatchNorm on running statistics) as one ONNX file; with
+    `fp16_weights`, weights that float16 holds exactly are stored as float16 (see the module's docstring)."""
     import onnx
 
     if not isinstance(model.G, TorchGenerator):
@@ -45,8 +52,35 @@ def export_onnx(model: FaceGenerator, path: str | Path) -> Path:
     meta = {"model": cfg.to_json(), "vocab": model.vocab.to_json(), "source": model.source, "step": model.step}
     entry = graph.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, json.dumps(meta)
+    if fp16_weights:
+        store_exact_weights_as_fp16(graph)
     onnx.save(graph, str(path))
     return path
+
+
+def store_exact_weights_as_fp16(graph: Any) -> int:
+    """Replace each float32 initializer that float16 holds exactly by a float16 one and a Cast back to float32
+    under the old name (onnxruntime folds the Cast when it loads the model); returns how many were replaced."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    casts, kept, replaced = [], [], 0
+    for initializer in graph.graph.initializer:
+        weights = numpy_helper.to_array(initializer)
+        half = weights.astype(np.float16)
+        if weights.dtype != np.float32 or not np.array_equal(half.astype(np.float32), weights):
+            kept.append(initializer)
+            continue
+        stored = initializer.name + ".fp16"
+        kept.append(numpy_helper.from_array(half, stored))
+        casts.append(helper.make_node("Cast", [stored], [initializer.name], to=TensorProto.FLOAT,
+                                      name=initializer.name + ".cast"))
+        replaced += 1
+    del graph.graph.initializer[:]
+    graph.graph.initializer.extend(kept)
+    nodes = casts + list(graph.graph.node)  # the casts first: nodes must be in topological order
+    del graph.graph.node[:]
+    graph.graph.node.extend(nodes)
+    return replaced
 
 
 def one_hot(labels: torch.Tensor, n: int) -> torch.Tensor:

@@ -1,9 +1,18 @@
 """What one face is: a seed and two colours. Its noise and any "random" colour come from the seed alone.
 
 One image per seed, everywhere: face k of a request with seed s is drawn from the noise of seed
-s + k, made by its own CPU random generator, so a face never depends on the device's RNG or on which
-tool asked for it. (Drawn in a batch with other faces, a pixel can round to the neighbouring level:
-the CPU's convolutions round a batch of four differently from a batch of one.)
+s + k, so a face never depends on the device, on which tool asked for it or on what else is in the
+batch. (Drawn in a batch with other faces, a pixel can round to the neighbouring level: the CPU's
+convolutions round a batch of four differently from a batch of one.)
+
+The noise is our own portable generator, not torch's: the web page computes the same numbers in
+JavaScript (acgan/serve/static/noise.js), bit for bit, so a static page draws the faces the CLI draws.
+docs/DESIGN.md ("The noise is our own") gives the definition and why:
+
+    key     = mix64(seed + stream * 2**63)             stream 0: noise, 1: "random" colours
+    word[i] = mix64(key + (i + 1) * GOLDEN) mod 2**64  the i-th output of SplitMix64 started at key
+    noise   = Box-Muller over pairs of words, in float64 with + - * / and sqrt only, then float32
+    colour  = (word[0] * n_hair) >> 64 for hair, (word[1] * n_eyes) >> 64 for eyes
 """
 
 from __future__ import annotations
@@ -21,6 +30,13 @@ RANDOM = "random"  # a colour chosen from the face's own seed
 
 Face = tuple[int, str, str]  # (seed, hair, eyes) with canonical colour names
 
+NOISE_STREAM, COLOUR_STREAM = 0, 1  # two streams per seed that never share a key
+GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment: 2**64 / the golden ratio, odd
+TWO_53 = float(2**53)  # a word keeps its top 53 bits: every such number is exact in float64
+SQRT_HALF = 0.7071067811865476
+LN2 = 0.6931471805599453
+HALF_PI = 1.5707963267948966
+
 
 def check_seed(seed: int, name: str = "seed") -> int:
     if not 0 <= seed <= MAX_SEED:
@@ -28,10 +44,65 @@ def check_seed(seed: int, name: str = "seed") -> int:
     return seed
 
 
+def mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function (Stafford's mix 13) on uint64: a bijection, so distinct keys stay distinct."""
+    z = (z ^ (z >> 30)) * np.uint64(0xBF58476D1CE4E5B9)  # uint64 arrays wrap around: arithmetic mod 2**64
+    z = (z ^ (z >> 27)) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> 31)
+
+
+def stream_words(seeds: Sequence[int], stream: int, count: int) -> np.ndarray:
+    """(len(seeds), count) uint64: word i of each seed's stream, SplitMix64 started at the seed's key."""
+    keys = mix64(np.array([check_seed(seed) + (stream << 63) for seed in seeds], dtype=np.uint64))
+    steps = np.arange(1, count + 1, dtype=np.uint64) * np.uint64(GOLDEN)
+    return mix64(keys[:, None] + steps[None, :])
+
+
+def log_unit(x: np.ndarray) -> np.ndarray:
+    """Natural log of x in (0, 1] with + - * / only (libm's log differs by an ulp between platforms and from
+    JavaScript's): x = m * 2**e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh((m - 1) / (m + 1)) as a series."""
+    m, e = np.frexp(x)  # exact: m in [0.5, 1)
+    low = m < SQRT_HALF
+    m, e = np.where(low, m * 2, m), np.where(low, e - 1, e)
+    s = (m - 1) / (m + 1)
+    s2 = s * s
+    series = np.full_like(s, 1 / 25)
+    for k in range(11, -1, -1):  # |s| < 0.172: the s**26 term is below 1e-20
+        series = 1 / (2 * k + 1) + s2 * series
+    return e * LN2 + 2 * s * series
+
+
+def cos_sin_turns(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin of 2 pi u for u in [0, 1), with + - * / only: the nearest quarter turn is taken off exactly
+    and the rest, |a| <= pi / 4, goes through Taylor series to the a**18 term (error below 1e-19)."""
+    t = u * 4
+    quarter = np.floor(t + 0.5)
+    a = (t - quarter) * HALF_PI
+    a2 = a * a
+    sin_a, cos_a = np.ones_like(a), np.ones_like(a)
+    for n in range(17, 2, -2):
+        sin_a = 1 - a2 / (n * (n - 1)) * sin_a
+    for n in range(18, 1, -2):
+        cos_a = 1 - a2 / (n * (n - 1)) * cos_a
+    sin_a = a * sin_a
+    turn = quarter.astype(np.int64) % 4
+    cos = np.choose(turn, [cos_a, -sin_a, -cos_a, sin_a])
+    sin = np.choose(turn, [sin_a, cos_a, -sin_a, -cos_a])
+    return cos, sin
+
+
 def noise_for_seeds(seeds: Sequence[int], z_dim: int) -> torch.Tensor:
-    """(len(seeds), z_dim) standard-normal noise; row k depends on seeds[k] alone."""
-    rows = [torch.randn(z_dim, generator=torch.Generator().manual_seed(check_seed(seed))) for seed in seeds]
-    return torch.stack(rows)
+    """(len(seeds), z_dim) float32 standard-normal noise; row k depends on seeds[k] alone.
+
+    Box-Muller: words 2j and 2j + 1 of the seed's noise stream give elements 2j (r cos) and 2j + 1 (r sin)."""
+    pairs = (z_dim + 1) // 2
+    top = (stream_words(seeds, NOISE_STREAM, 2 * pairs) >> 11).astype(np.float64)
+    radius_u = (TWO_53 - top[:, 0::2]) / TWO_53  # in (0, 1]: never log(0)
+    angle_u = top[:, 1::2] / TWO_53  # in [0, 1)
+    radius = np.sqrt(-2 * log_unit(radius_u))
+    cos, sin = cos_sin_turns(angle_u)
+    noise = np.stack([radius * cos, radius * sin], axis=2).reshape(len(top), 2 * pairs)[:, :z_dim]
+    return torch.from_numpy(noise.astype(np.float32))
 
 
 def names_for(names: str | Sequence[str], n: int) -> list[str]:
@@ -43,13 +114,19 @@ def names_for(names: str | Sequence[str], n: int) -> list[str]:
     return list(names)
 
 
+def random_colours(vocab: Vocabulary, seed: int) -> tuple[int, int]:
+    """The hair and eye indices "random" means for a seed: words 0 and 1 of its colour stream, each scaled to
+    the number of colours as the top 64 bits of word * n (exact integers; every colour within n / 2**64 of 1/n)."""
+    hair_word, eyes_word = (int(w) for w in stream_words([seed], COLOUR_STREAM, 2)[0])
+    return (hair_word * len(vocab.hair)) >> 64, (eyes_word * len(vocab.eyes)) >> 64
+
+
 def colours_for(vocab: Vocabulary, seed: int, hair: str, eyes: str) -> tuple[str, str]:
     """Canonical colour names for one face; "random" is drawn from the face's seed, so it is reproducible.
 
-    Hair then eyes are always drawn from a numpy generator seeded with the face's seed, so a random eye
-    colour does not depend on whether the hair colour was random too. Raises UnknownColourError."""
-    rng = np.random.default_rng(seed)
-    hair_pick, eyes_pick = int(rng.integers(len(vocab.hair))), int(rng.integers(len(vocab.eyes)))
+    Hair and eyes each have their own word of the seed's colour stream, so a random eye colour does not depend
+    on whether the hair colour was random too. Raises UnknownColourError."""
+    hair_pick, eyes_pick = random_colours(vocab, seed)
     hair_index = hair_pick if hair.strip().lower() == RANDOM else vocab.hair_index(hair)
     eyes_index = eyes_pick if eyes.strip().lower() == RANDOM else vocab.eye_index(eyes)
     return vocab.hair[hair_index], vocab.eyes[eyes_index]

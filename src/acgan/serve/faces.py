@@ -17,13 +17,13 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from PIL import Image
 
-from acgan.data.palette import swatch
 from acgan.data.vocab import UnknownColourError
 from acgan.sample.faces import MAX_SEED, RANDOM, Face, colours_for
 from acgan.sample.images import image_grid, morph_gif, morph_scale, morph_strip, png_bytes, resized
 from acgan.sample.records import face_record, grid_record, morph_record
 from acgan.serve.backend import Backend
 from acgan.serve.limits import HeavyWork, invalid
+from acgan.serve.page import colour_choices
 from acgan.serve.schemas import (
     FaceOut,
     FacesResponse,
@@ -32,7 +32,6 @@ from acgan.serve.schemas import (
     MorphRequest,
     MorphResponse,
     RecolourRequest,
-    Swatch,
     TagsResponse,
 )
 
@@ -58,12 +57,7 @@ class FaceService:
         return Health(backend=b.name, source=b.source, step=b.step, resolution=b.resolution)
 
     def tags(self) -> TagsResponse:
-        def swatches(names: Sequence[str]) -> list[Swatch]:
-            return [Swatch(name=n, rgb=swatch(n), hex="#{:02x}{:02x}{:02x}".format(*swatch(n))) for n in names]
-
-        vocab = self.backend.vocab
-        return TagsResponse(hair=swatches(vocab.hair), eyes=swatches(vocab.eyes), random=RANDOM,
-                            resolution=self.backend.resolution)
+        return TagsResponse.model_validate(colour_choices(self.backend.vocab, self.backend.resolution))
 
     def generate(self, request: GenerateRequest) -> Response:
         seed = new_seed() if request.seed is None else request.seed

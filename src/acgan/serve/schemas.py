@@ -8,10 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from acgan.sample.faces import MAX_SEED, RANDOM
 from acgan.sample.images import MAX_SIZE, MIN_SIZE
-
-MAX_FACES = 64
-MAX_STEPS = 32
-
+from acgan.serve.page import MAX_FACES, MAX_STEPS
 
 Seed = Annotated[StrictInt, Field(ge=0, le=MAX_SEED, description=f"An integer 0..{MAX_SEED} (2**63 - 1).",
                                   examples=[42])]

@@ -1,343 +1,281 @@
-// acgan's page: talks to the JSON API of the same server (see /docs). Plain JavaScript, no build step.
-"use strict";
+// acgan's page. The same files run in two modes (backend.js): on `acgan serve` the JSON API draws the faces; on a
+// static site from `acgan site` the generator runs in this browser. Plain JavaScript modules, no build step.
+import { DEVICE_KEY, openBackend, pageMode, Unreachable } from "./backend.js";
+import {
+  $, buildSwatches, busy, choose, chosen, Colours, element, faceImage, fileName, fillSelect, RANDOM, saveBlob,
+  showError,
+} from "./dom.js";
+import { InputError, readForm, readInteger, readSeed } from "./forms.js";
+import { History, renderHistory } from "./history.js";
+import { drawTable, keepFace, morph, setMorphEnd } from "./sections.js";
+import { MAX_SEED, newSeed } from "./seeds.js";
+import { attempt, status, wireRetry } from "./status.js";
+import { zipFiles } from "./zip.js";
 
-const RANDOM = "random";
-const MAX_SEED = Number.MAX_SAFE_INTEGER; // seeds past 2**53 exist, but JavaScript numbers cannot hold them exactly
+const DOWNLOAD_SIZES = [64, 128, 256];
+const page = { backend: null, info: null, colours: null, history: null, drawn: [], request: null, drawTicket: 0 };
 
-const $ = (selector, root = document) => root.querySelector(selector);
-const tags = { hair: [], eyes: [], hex: { hair: {}, eyes: {} }, resolution: 0, maxFaces: 64, maxSteps: 32 };
-let drawn = []; // the faces in the grid: {seed, hair, eyes, png}
-let drawTicket = 0; // only the newest request may fill the grid (a swatch click redraws at once)
-let morphTicket = 0;
+// --- the link: the URL carries the request, so a link draws the same faces ---------------------------------------
 
-// --- talking to the API -------------------------------------------------------------------------------------------
+const LINK_KEYS = ["hair", "eyes", "n", "seed"];
 
-async function api(path, body) {
-  const options = body === undefined ? {} : {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  };
-  const response = await fetch(path, options);
-  let data = null;
-  try { data = await response.json(); } catch { /* not JSON: reported below */ }
-  if (!response.ok) {
-    throw new Error((data && data.message) || `the server answered ${response.status} ${response.statusText}`);
+function linkFor(request) {
+  const params = new URLSearchParams({ hair: request.hair, eyes: request.eyes, n: String(request.n),
+    seed: String(request.seed) });
+  return `${location.pathname}?${params}`;
+}
+
+/** Put the link's request into the form; false when the URL holds none. Unknown colours are said, not guessed. */
+function applyLink() {
+  const params = new URLSearchParams(location.search);
+  if (!LINK_KEYS.some((key) => params.has(key))) return false;
+  const unknown = [];
+  for (const attribute of ["hair", "eyes"]) {
+    const name = (params.get(attribute) || RANDOM).trim().toLowerCase();
+    if (!choose(attribute, name)) {
+      choose(attribute, RANDOM);
+      unknown.push(`${attribute} colour "${name}"`);
+    }
   }
-  return data;
+  if (params.has("n")) $("#count").value = params.get("n");
+  $("#seed").value = params.get("seed") || "";
+  page.linkProblem = unknown.length ? `This model has no ${unknown.join(" and no ")}: random instead.` : null;
+  return true;
 }
 
-function showError(id, error) {
-  const box = document.getElementById(id);
-  box.textContent = error ? String(error.message || error) : "";
-  box.hidden = !error;
-}
-
-async function busy(button, region, work) {
-  button.disabled = true;
-  button.classList.add("busy");
-  if (region) region.setAttribute("aria-busy", "true");
+async function copyLink() {
+  const note = $("#tools-note");
+  const box = $("#link-box");
   try {
-    return await work();
-  } finally {
-    button.disabled = false;
-    button.classList.remove("busy");
-    if (region) region.setAttribute("aria-busy", "false");
+    await navigator.clipboard.writeText(location.href);
+    box.hidden = true;
+    note.textContent = "Link copied: it opens these faces.";
+  } catch { // no clipboard (a page served over plain http to another machine): let the person copy it
+    box.value = location.href;
+    box.hidden = false;
+    box.select();
+    note.textContent = "Copy this link:";
   }
 }
 
-// --- reading the forms --------------------------------------------------------------------------------------------
-
-class InputError extends Error {
-  constructor(input, message) { super(message); this.input = input; }
-}
-
-function readSeed(input, optional) {
-  const text = input.value.trim();
-  input.removeAttribute("aria-invalid");
-  if (text === "" && optional) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) > MAX_SEED) {
-    throw new InputError(input, `Seed: a whole number from 0 to ${MAX_SEED}.`);
-  }
-  return Number(text);
-}
-
-function readInteger(input, label, low, high) {
-  const value = Number(input.value);
-  input.removeAttribute("aria-invalid");
-  if (!Number.isInteger(value) || value < low || value > high) {
-    throw new InputError(input, `${label}: a whole number from ${low} to ${high}.`);
-  }
-  return value;
-}
-
-function markInvalid(error) {
-  if (error instanceof InputError) {
-    error.input.setAttribute("aria-invalid", "true");
-    error.input.focus();
-  }
-}
-
-function chosen(attribute) {
-  const checked = document.querySelector(`input[name="${attribute}"]:checked`);
-  return checked ? checked.value : RANDOM;
-}
-
-// --- building pieces of the page ----------------------------------------------------------------------------------
-
-function element(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key === "style") node.style.cssText = value;
-    else if (key.startsWith("data-") || key.startsWith("aria-")) node.setAttribute(key, value);
-    else node[key] = value;
-  }
-  node.append(...children.filter((child) => child !== null && child !== undefined));
-  return node;
-}
-
-function colourTag(attribute, name, suffix) {
-  return element("span", { class: "tag" },
-    element("i", { style: `--c:${tags.hex[attribute][name] || "#ccc"}`, "aria-hidden": "true" }),
-    suffix ? `${name} ${suffix}` : name);
-}
-
-function fileName(face) {
-  return `acgan-${face.seed}-${face.hair}-hair-${face.eyes}-eyes.png`;
-}
-
-function faceImage(face, width) {
-  return element("img", {
-    class: "pixel", src: `data:image/png;base64,${face.png}`, width: width || tags.resolution,
-    height: width || tags.resolution, alt: `Face from seed ${face.seed}: ${face.hair} hair, ${face.eyes} eyes`,
-  });
-}
-
-function downloadLink(face, width) {
-  return element("a", {
-    href: `data:image/png;base64,${face.png}`, download: fileName(face),
-    title: `Download ${fileName(face)}`,
-  }, faceImage(face, width));
-}
+// --- drawing faces ------------------------------------------------------------------------------------------------
 
 function faceCard(face, index) {
-  const keep = element("button", {
-    type: "button", textContent: "Keep", title: "Keep this face, change the colours",
-    "aria-label": `Keep face ${face.seed} and change its colours`,
-  });
-  keep.addEventListener("click", () => keepFace(face, keep));
-  const from = element("button", {
-    type: "button", textContent: "From", title: "Start the morph with this face",
-    "aria-label": `Start the morph with face ${face.seed}`,
-  });
-  from.addEventListener("click", () => setMorphEnd("from", face));
-  const to = element("button", {
-    type: "button", textContent: "To", title: "End the morph with this face",
-    "aria-label": `End the morph with face ${face.seed}`,
-  });
-  to.addEventListener("click", () => setMorphEnd("to", face));
+  const action = (text, title, label, onClick) => {
+    const button = element("button", { type: "button", textContent: text, title, "aria-label": label });
+    button.addEventListener("click", () => onClick(button));
+    return button;
+  };
+  const link = element("a", { href: face.png, download: fileName(face), title: `Download ${fileName(face)}` },
+    faceImage(face, page.info.resolution));
+  link.addEventListener("click", (event) => downloadFace(event, face));
   return element("figure", { class: "face", "data-index": String(index), "data-seed": String(face.seed) },
-    downloadLink(face),
+    link,
     element("figcaption", {},
       element("span", { class: "seed", textContent: `#${face.seed}` }),
-      colourTag("hair", face.hair, "hair"), colourTag("eyes", face.eyes, "eyes")),
-    element("div", { class: "actions" }, keep, from, to));
+      page.colours.tag("hair", face.hair, "hair"), page.colours.tag("eyes", face.eyes, "eyes")),
+    element("div", { class: "actions" },
+      action("Keep", "Keep this face, change the colours", `Keep face ${face.seed} and change its colours`,
+        (button) => keepFace(page, face, button)),
+      action("From", "Start the morph with this face", `Start the morph with face ${face.seed}`,
+        () => setMorphEnd(page, "from", face)),
+      action("To", "End the morph with this face", `End the morph with face ${face.seed}`,
+        () => setMorphEnd(page, "to", face))));
 }
 
-function swatchOption(attribute, name, hex, checked) {
-  const random = name === RANDOM;
-  const input = element("input", { type: "radio", name: attribute, value: name, checked });
-  input.addEventListener("change", () => $("#draw-form").requestSubmit());
-  return element("label", { class: random ? "swatch random" : "swatch", title: `${name} ${attribute}` },
-    input,
-    element("span", { class: "dot", style: random ? "" : `--c:${hex}`, "aria-hidden": "true",
-                      textContent: random ? "?" : "" }),
-    element("span", { class: "name", textContent: name }));
+function readRequest() {
+  const n = readInteger($("#count"), "Faces", 1, page.info.maxFaces);
+  const seed = readSeed($("#seed"), "Seed", true) ?? newSeed();
+  if (seed + BigInt(n - 1) > MAX_SEED) {
+    throw new InputError($("#seed"), `Seed: at most ${MAX_SEED - BigInt(n - 1)} for ${n} faces.`);
+  }
+  return { hair: chosen("hair"), eyes: chosen("eyes"), n, seed };
 }
 
-function buildSwatches(attribute, list, initial) {
-  const box = document.getElementById(`${attribute}-swatches`);
-  box.replaceChildren(
-    swatchOption(attribute, RANDOM, "", initial === RANDOM),
-    ...list.map((s) => swatchOption(attribute, s.name, s.hex, s.name === initial)));
-}
-
-function fillSelect(select, attribute, list, initial) {
-  select.replaceChildren(...[RANDOM, ...list.map((s) => s.name)].map(
-    (name) => element("option", { value: name, textContent: name, selected: name === initial })));
-  const dot = select.parentElement.querySelector(".dot");
-  const paint = () => {
-    dot.classList.toggle("random", select.value === RANDOM);
-    dot.style.setProperty("--c", tags.hex[attribute][select.value] || "#ccc");
-  };
-  select.addEventListener("change", paint);
-  paint();
-}
-
-// --- the three features -------------------------------------------------------------------------------------------
-
-async function generate(event) {
-  if (event) event.preventDefault();
+function showFaces(request, faces) {
+  const tableSeed = $("#table-seed");
+  if (tableSeed.value === "" || (page.request && tableSeed.value === String(page.request.seed))) {
+    tableSeed.value = String(request.seed); // the table follows the draws until someone types another seed
+  }
+  page.drawn = faces;
+  page.request = request;
+  $("#results").replaceChildren(...faces.map(faceCard));
+  const last = request.seed + BigInt(faces.length - 1);
+  $("#results-summary").textContent = `${faces.length} ${faces.length === 1 ? "face" : "faces"} · ` +
+    `${request.hair} hair, ${request.eyes} eyes · seed ${request.seed}${faces.length > 1 ? `–${last}` : ""}`;
+  $("#result-tools").hidden = false;
+  $("#tools-note").textContent = "";
+  $("#link-box").hidden = true;
+  window.history.replaceState(null, "", linkFor(request));
   const form = $("#draw-form");
-  const results = $("#results");
-  let body;
-  try {
-    body = {
-      hair: chosen("hair"), eyes: chosen("eyes"),
-      n: readInteger($("#count"), "Faces", 1, tags.maxFaces), seed: readSeed($("#seed"), true),
-    };
-    if (body.seed !== undefined && body.seed + body.n - 1 > MAX_SEED) {
-      throw new InputError($("#seed"), "Seed: too large for this many faces.");
-    }
-  } catch (error) {
-    markInvalid(error);
-    showError("draw-error", error);
-    return;
-  }
-  showError("draw-error", null);
-  const ticket = ++drawTicket;
-  await busy($("#generate"), results, async () => {
-    try {
-      const data = await api("/api/generate", body);
-      if (ticket !== drawTicket) return;
-      $("#seed").value = String(data.seed);
-      drawn = data.faces;
-      results.replaceChildren(...drawn.map(faceCard));
-      const last = data.seed + drawn.length - 1;
-      const colours = `${body.hair === RANDOM ? "random" : body.hair} hair, ${body.eyes === RANDOM ? "random" : body.eyes} eyes`;
-      $("#results-summary").textContent =
-        `${drawn.length} ${drawn.length === 1 ? "face" : "faces"} · ${colours} · seed ${data.seed}` +
-        (drawn.length > 1 ? `–${last}` : "");
-      form.dataset.done = String(Number(form.dataset.done || 0) + 1);
-    } catch (error) {
-      showError("draw-error", error);
-    }
-  });
+  form.dataset.done = String(Number(form.dataset.done || 0) + 1);
 }
 
-async function keepFace(face, button) {
-  const out = $("#keep-out");
-  const hair = tags.hair.slice(0, 32).map((s) => ({ hair: s.name, eyes: face.eyes }));
-  const eyes = tags.eyes.slice(0, 32).map((s) => ({ hair: face.hair, eyes: s.name }));
-  $("#keep").scrollIntoView({ behavior: "smooth", block: "start" });
-  await busy(button, out, async () => {
-    try {
-      const data = await api("/api/recolour", { seed: face.seed, pairs: [...hair, ...eyes] });
-      const strip = (faces, attribute) => faces.map((f) => {
-        const current = f.hair === face.hair && f.eyes === face.eyes;
-        return element("figure", { class: current ? "face current" : "face" },
-          downloadLink(f), element("figcaption", {}, colourTag(attribute, f[attribute])));
-      });
-      $("#keep-origin").replaceChildren(
-        downloadLink(face),
-        element("p", {}, element("strong", { textContent: `Face #${face.seed}` }),
-          `${face.hair} hair, ${face.eyes} eyes: the same noise, drawn again with each colour in turn.`));
-      $("#keep-hair").replaceChildren(...strip(data.faces.slice(0, hair.length), "hair"));
-      $("#keep-eyes").replaceChildren(...strip(data.faces.slice(hair.length), "eyes"));
-      $("#keep-hint").hidden = true;
-      out.hidden = false;
-      showError("keep-error", null);
-    } catch (error) {
-      showError("keep-error", error);
-    }
-  });
-}
-
-function setMorphEnd(end, face) {
-  $(`#${end}-seed`).value = String(face.seed);
-  for (const attribute of ["hair", "eyes"]) {
-    const select = $(`#${end}-${attribute}`);
-    select.value = face[attribute];
-    select.dispatchEvent(new Event("change"));
-  }
-  $("#morph").scrollIntoView({ behavior: "smooth", block: "start" });
-  morph();
-}
-
-async function morph(event) {
+/** Draw what the form asks for; `remember` adds it to the recent strip (not the page's own first draw). */
+async function generate(event, remember = true) {
   if (event) event.preventDefault();
-  const out = $("#morph-out");
-  let body;
-  try {
-    const end = (side) => ({
-      seed: readSeed($(`#${side}-seed`), false), hair: $(`#${side}-hair`).value, eyes: $(`#${side}-eyes`).value,
-    });
-    body = { from: end("from"), to: end("to"), steps: readInteger($("#steps"), "Frames", 2, tags.maxSteps) };
-  } catch (error) {
-    markInvalid(error);
-    showError("morph-error", error);
-    return;
-  }
-  showError("morph-error", null);
-  const ticket = ++morphTicket;
-  await busy($("#morph-button"), $("#morph-frames"), async () => {
-    try {
-      const data = await api("/api/morph", body);
-      if (ticket !== morphTicket) return;
-      const a = data.from;
-      const b = data.to;
-      $("#morph-frames").replaceChildren(...data.frames.map((png, i) => element("img", {
-        class: "pixel", src: `data:image/png;base64,${png}`, width: tags.resolution, height: tags.resolution,
-        alt: `Frame ${i + 1} of ${data.frames.length}`,
-      })));
-      const gif = `data:image/gif;base64,${data.gif}`;
-      $("#morph-gif").src = gif;
-      $("#morph-gif").alt = `Animation from face ${a.seed} (${a.hair} hair, ${a.eyes} eyes) to face ${b.seed} ` +
-        `(${b.hair} hair, ${b.eyes} eyes)`;
-      const link = $("#morph-download");
-      link.href = gif;
-      link.download = `acgan-morph-${a.seed}-${a.hair}-${a.eyes}-to-${b.seed}-${b.hair}-${b.eyes}.gif`;
-      out.hidden = false;
-    } catch (error) {
-      showError("morph-error", error);
+  if (!page.backend) return; // still loading: the status line says so
+  const request = readForm(readRequest, "draw-error");
+  if (request === undefined) return;
+  $("#seed").value = String(request.seed);
+  const ticket = ++page.drawTicket;
+  await busy($("#generate"), $("#results"), () => attempt(async () => {
+    const faces = await page.backend.generate(request);
+    if (ticket !== page.drawTicket) return;
+    showFaces(request, faces);
+    if (remember) {
+      page.history.add(request, faces[0].png);
+      showHistory();
     }
-  });
+  }, "draw-error"));
+  if (page.linkProblem) showError("draw-error", page.linkProblem);
+  page.linkProblem = null;
 }
-
-// --- start ----------------------------------------------------------------------------------------------------------
 
 function rollSeed() {
   const dice = $("#dice");
-  $("#seed").value = String(Math.floor(Math.random() * 1e9));
+  $("#seed").value = String(newSeed());
   $("#seed").removeAttribute("aria-invalid");
   dice.classList.remove("rolled");
   void dice.offsetWidth; // restart the animation
   dice.classList.add("rolled");
 }
 
-async function start() {
-  $("#draw-form").addEventListener("submit", generate);
-  $("#morph-form").addEventListener("submit", morph);
-  $("#dice").addEventListener("click", () => { rollSeed(); $("#draw-form").requestSubmit(); });
-  try {
-    const [info, health] = await Promise.all([api("/api/tags"), api("/api/healthz")]);
-    tags.hair = info.hair;
-    tags.eyes = info.eyes;
-    tags.resolution = info.resolution;
-    tags.maxFaces = info.max_faces;
-    tags.maxSteps = info.max_steps;
-    for (const attribute of ["hair", "eyes"]) {
-      for (const s of info[attribute]) tags.hex[attribute][s.name] = s.hex;
+// --- downloads ----------------------------------------------------------------------------------------------------
+
+function downloadSize() {
+  return Number($("#download-size").value) || page.info.resolution;
+}
+
+function fillDownloadSizes() {
+  const native = page.info.resolution;
+  const sizes = [...new Set([native, ...DOWNLOAD_SIZES])].filter((s) => s >= native).sort((a, b) => a - b);
+  $("#download-size").replaceChildren(...sizes.map((size) => element("option", {
+    value: String(size), textContent: `${size} px${size === native ? " (as drawn)" : " (upscaled)"}`,
+  })));
+}
+
+async function downloadFace(event, face) {
+  const size = downloadSize();
+  if (size === page.info.resolution) return; // the link itself holds the PNG as drawn
+  event.preventDefault();
+  await attempt(async () => saveBlob(await page.backend.picture(face, size),
+    fileName(face, size, page.info.resolution)), "draw-error");
+}
+
+async function downloadAll() {
+  const size = downloadSize();
+  const { drawn, request } = page;
+  await busy($("#download-all"), null, () => attempt(async () => {
+    const files = [];
+    for (const face of drawn) {
+      const blob = await page.backend.picture(face, size);
+      files.push({ name: fileName(face, size, page.info.resolution), bytes: new Uint8Array(await blob.arrayBuffer()) });
     }
-    $("#count").max = String(tags.maxFaces);
-    $("#steps").max = String(tags.maxSteps);
-    $("#run-info").textContent = `${health.resolution} px · step ${health.step} · ${health.backend}`;
-    $("#run-info").title = health.source;
+    saveBlob(zipFiles(files), `acgan-${request.seed}-${drawn.length}-faces-${size}px.zip`);
+  }, "draw-error"));
+}
+
+// --- recent draws ------------------------------------------------------------------------------------------------
+
+function showHistory() {
+  const entries = page.history.list();
+  $("#history-empty").hidden = entries.length > 0;
+  renderHistory($("#history-list"), entries, {
+    open: (entry) => {
+      choose("hair", entry.hair);
+      choose("eyes", entry.eyes);
+      $("#count").value = String(entry.n);
+      $("#seed").value = entry.seed;
+      $("#draw").scrollIntoView({ behavior: "smooth", block: "start" });
+      generate();
+    },
+    remove: (entry) => {
+      page.history.remove(entry.id);
+      showHistory();
+      $("#history-title").focus(); // the button that had focus is gone
+    },
+  });
+}
+
+// --- start ---------------------------------------------------------------------------------------------------------
+
+function megabytes(bytes) {
+  return (bytes / 1e6).toFixed(1);
+}
+
+function offerDevices() {
+  if (!page.info.gpuOffered) return;
+  const select = $("#device");
+  select.value = localStorage.getItem(DEVICE_KEY) === "webgpu" ? "webgpu" : "wasm";
+  select.addEventListener("change", () => {
+    localStorage.setItem(DEVICE_KEY, select.value);
+    location.reload();
+  });
+  $("#device-field").hidden = false;
+}
+
+function showModel() {
+  const { info } = page;
+  $("#run-info").textContent = page.backend.label;
+  $("#run-info").title = info.source;
+  $("#run-info").classList.remove("bad");
+  $("#count").max = String(info.maxFaces);
+  $("#steps").max = String(info.maxSteps);
+  const has = (attribute, name) => info[attribute].some((s) => s.name === name);
+  const pick = (attribute, name, fallback) => (has(attribute, name) ? name : info[attribute][fallback].name);
+  const redraw = () => $("#draw-form").requestSubmit();
+  buildSwatches("hair", info.hair, RANDOM, redraw);
+  buildSwatches("eyes", info.eyes, RANDOM, redraw);
+  fillSelect($("#from-hair"), "hair", page.colours, info.hair, pick("hair", "blonde", 0));
+  fillSelect($("#from-eyes"), "eyes", page.colours, info.eyes, pick("eyes", "blue", 0));
+  fillSelect($("#to-hair"), "hair", page.colours, info.hair, pick("hair", "pink", 1));
+  fillSelect($("#to-eyes"), "eyes", page.colours, info.eyes, pick("eyes", "green", 1));
+  fillDownloadSizes();
+  offerDevices();
+}
+
+/** Open the backend (in the browser: load the model, with a bar), then draw what the link asks for. */
+async function connect() {
+  const browser = pageMode() === "browser";
+  status(browser ? "Loading the model into your browser…" : "Connecting to the server…",
+    { progress: browser ? 0 : null });
+  let loading = true; // a download still running after another failed must not cover the failure
+  const progress = (loaded, total) => loading && status(
+    `Loading the model into your browser: ${megabytes(loaded)} of ${megabytes(total)} MB`, { progress: loaded / total });
+  try {
+    page.backend = await openBackend(progress);
   } catch (error) {
-    $("#run-info").textContent = `cannot reach the model: ${error.message}`;
+    loading = false;
+    const text = error instanceof Unreachable ? error.message : `The model could not start here: ${error.message}`;
+    status(text, { retry: connect });
+    $("#run-info").textContent = "not connected";
     $("#run-info").classList.add("bad");
     return;
   }
-  const has = (attribute, name) => tags[attribute].some((s) => s.name === name);
-  const pick = (attribute, name, fallback) => (has(attribute, name) ? name : tags[attribute][fallback].name);
-  buildSwatches("hair", tags.hair, RANDOM);
-  buildSwatches("eyes", tags.eyes, RANDOM);
-  fillSelect($("#from-hair"), "hair", tags.hair, pick("hair", "blonde", 0));
-  fillSelect($("#from-eyes"), "eyes", tags.eyes, pick("eyes", "blue", 0));
-  fillSelect($("#to-hair"), "hair", tags.hair, pick("hair", "pink", 1));
-  fillSelect($("#to-eyes"), "eyes", tags.eyes, pick("eyes", "green", 1));
-  rollSeed();
+  loading = false;
+  status(null);
+  page.info = page.backend.info;
+  page.colours = new Colours(page.info);
+  page.history = new History(page.info);
+  showModel();
+  showHistory();
   document.body.dataset.ready = "true";
-  await Promise.all([generate(), morph()]);
+  const fromLink = applyLink();
+  if (!fromLink) rollSeed();
+  await Promise.all([generate(null, fromLink), morph(page)]);
 }
 
-document.addEventListener("DOMContentLoaded", start);
+function wire() {
+  document.body.dataset.mode = pageMode();
+  wireRetry();
+  $("#draw-form").addEventListener("submit", (event) => generate(event));
+  $("#morph-form").addEventListener("submit", (event) => morph(page, event));
+  $("#table-form").addEventListener("submit", (event) => drawTable(page, event));
+  $("#dice").addEventListener("click", () => { rollSeed(); $("#draw-form").requestSubmit(); });
+  $("#copy-link").addEventListener("click", copyLink);
+  $("#download-all").addEventListener("click", downloadAll);
+}
+
+wire();
+connect();

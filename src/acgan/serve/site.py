@@ -1,0 +1,182 @@
+"""A static web site that draws faces in the visitor's browser (`acgan site [RUN] -o site/`): no server behind it.
+
+    site/index.html        the page `acgan serve` serves, told to run in the browser
+    site/static/           its JavaScript and CSS: the same files as `acgan serve` (one page, two backends)
+    site/model/            generator.onnx (weights stored as float16, computed in float32) and model.json (the
+                           colours, swatches, resolution, seed rules and the files the page loads, with sizes)
+    site/ort/              ONNX Runtime Web from npm (web/package.json pins it; `make site` installs it)
+
+The page computes the noise of a seed in JavaScript exactly as acgan.sample.faces does, so the site draws the faces
+`acgan generate` draws. Any static host serves the folder; `python -m http.server -d site` does locally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from acgan.errors import UserError
+from acgan.sample.faces import MAX_SEED
+from acgan.sample.generator import FaceGenerator
+from acgan.serve.page import colour_choices, static_folder
+from acgan.version import __version__
+
+ORT_PACKAGE = "onnxruntime-web"
+ORT_ENV = "ACGAN_ORT_DIST"
+NPM_INSTALL = "`npm ci --prefix web` (or `make web`)"
+# The WASM build is all the page needs; the WebGPU build (twice the size) only with --webgpu.
+ORT_WASM = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+ORT_WEBGPU = ("ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm")
+SITE_MARKER = Path("model") / "model.json"  # a folder holding it is a site acgan wrote, safe to replace
+
+# The page as served says mode "server" and allows no WebAssembly; the site swaps these two lines.
+SERVER_MODE = '<meta name="acgan-mode" content="server">'
+BROWSER_MODE = '<meta name="acgan-mode" content="browser">'
+SERVER_SCRIPTS = "script-src 'self';"
+BROWSER_SCRIPTS = "script-src 'self' 'wasm-unsafe-eval';"  # ONNX Runtime compiles its WebAssembly
+
+
+@dataclass(frozen=True)
+class Site:
+    folder: Path
+    sizes: dict[str, int]  # bytes per part: page, model, runtime
+    ort_version: str
+
+    @property
+    def total(self) -> int:
+        return sum(self.sizes.values())
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in self.sizes.items())
+        return (f"wrote {self.folder}/ ({self.total:,} bytes: {parts}; ONNX Runtime Web {self.ort_version})\n"
+                f"try it: python -m http.server -d {self.folder} 8000, then open http://127.0.0.1:8000/")
+
+
+def repo_web_folder() -> Path:
+    """web/ of the source checkout this module sits in (src/acgan/serve/site.py -> the checkout's root)."""
+    return Path(__file__).resolve().parents[3] / "web"
+
+
+def find_ort(given: Path | None = None) -> Path:
+    """The folder of ONNX Runtime Web's files: --ort, else $ACGAN_ORT_DIST, else the checkout's npm install."""
+    env = os.environ.get(ORT_ENV)
+    candidates = [given] if given is not None else [Path(env)] if env else [
+        repo_web_folder() / "node_modules" / ORT_PACKAGE / "dist", Path("web/node_modules") / ORT_PACKAGE / "dist"]
+    for folder in candidates:
+        if all((folder / name).is_file() for name in ORT_WASM):
+            return folder
+    where = given if given is not None else env if env else candidates[0]
+    raise UserError(f"ONNX Runtime Web is not installed ({where} lacks {ORT_WASM[-1]}): run {NPM_INSTALL}, "
+                    f"or give --ort DIR / set {ORT_ENV}")
+
+
+def ort_version(dist: Path) -> str:
+    manifest = dist.parent / "package.json"
+    return str(json.loads(manifest.read_text())["version"]) if manifest.is_file() else "unknown"
+
+
+def page_html() -> str:
+    """index.html as `acgan serve` serves it, switched to drawing in the browser."""
+    html = (static_folder() / "index.html").read_text()
+    for old, new in ((SERVER_MODE, BROWSER_MODE), (SERVER_SCRIPTS, BROWSER_SCRIPTS)):
+        if html.count(old) != 1:
+            raise RuntimeError(f"static/index.html must hold {old!r} once to be turned into the site's page")
+        html = html.replace(old, new)
+    return html
+
+
+def write_page(folder: Path) -> None:
+    (folder / "static").mkdir()
+    for path in static_folder().iterdir():
+        if path.suffix in (".js", ".css"):
+            shutil.copy2(path, folder / "static" / path.name)
+    (folder / "index.html").write_text(page_html())
+
+
+def write_runtime(folder: Path, dist: Path, webgpu: bool) -> dict[str, int]:
+    (folder / "ort").mkdir()
+    files = {}
+    for name in ORT_WASM + (ORT_WEBGPU if webgpu else ()):
+        if not (dist / name).is_file():
+            raise UserError(f"{dist} lacks {name} (is it {ORT_PACKAGE}'s dist folder?): run {NPM_INSTALL}")
+        shutil.copy2(dist / name, folder / "ort" / name)
+        files[f"ort/{name}"] = (folder / "ort" / name).stat().st_size
+    return files
+
+
+def write_model(folder: Path, model: FaceGenerator) -> Path:
+    """The generator as ONNX with float16-stored weights, checked against PyTorch before the page gets it."""
+    from acgan.sample.export import export_onnx, load_onnx
+
+    path = export_onnx(model, folder / "model" / "generator.onnx", fp16_weights=True)
+    names = (model.vocab.hair[0], model.vocab.eyes[0])
+    gap = float((model.generate_tensor(*names, n=8) - load_onnx(path).generate_tensor(*names, n=8)).abs().max())
+    if gap > 1e-3:
+        raise RuntimeError(f"the exported generator differs from PyTorch by {gap:.1e}")
+    return path
+
+
+def public_source(source: str) -> str:
+    """The model's name as the site shows it and writes it into its PNGs: its path from the current folder when it
+    is inside it, else its last three parts, so a published site holds no folder names of the machine that built it."""
+    path = Path(source)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(Path(*path.parts[-3:]))
+
+
+def model_json(model: FaceGenerator, onnx_path: Path, runtime: dict[str, int], version: str,
+               webgpu: bool) -> dict[str, Any]:
+    """What the page needs to know before it loads anything: model.json."""
+    onnx_bytes = onnx_path.read_bytes()
+    return {
+        "format": 1, "acgan": __version__, "source": public_source(model.source), "step": model.step,
+        "z_dim": model.G.cfg.z_dim, **colour_choices(model.vocab, model.resolution),
+        "seeds": {"min": 0, "max": str(MAX_SEED), "face_k": "seed + k",
+                  "noise": "SplitMix64 + Box-Muller, docs/DESIGN.md 'The noise is our own'"},
+        "generator": {"file": "model/generator.onnx", "bytes": len(onnx_bytes),
+                      "sha256": hashlib.sha256(onnx_bytes).hexdigest(),
+                      "inputs": {"z": "float32 (batch, z_dim)", "hair": "float32 (batch, n_hair) colour weights",
+                                 "eyes": "float32 (batch, n_eyes) colour weights"},
+                      "output": "image float32 (batch, 3, resolution, resolution) in [-1, 1]"},
+        "runtime": {"package": ORT_PACKAGE, "version": version, "files": runtime, "webgpu": webgpu},
+    }
+
+
+def check_target(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / SITE_MARKER).is_file())):
+        raise UserError(f"-o {out}: exists and is not a site acgan wrote; choose another folder or empty it")
+
+
+def build_site(model: FaceGenerator, out: Path, ort: Path | None = None, webgpu: bool = False) -> Site:
+    """Write the static site for `model` into `out` (built beside it, then swapped in: a failed build leaves an
+    earlier site as it was)."""
+    out = out.resolve()
+    check_target(out)
+    dist = find_ort(ort)
+    building = out.with_name(out.name + ".partial")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        building.mkdir(parents=True)
+    except OSError as err:
+        raise UserError(f"-o {out}: cannot write there ({err.strerror})") from None
+    try:
+        write_page(building)
+        runtime = write_runtime(building, dist, webgpu)
+        onnx_path = write_model(building, model)
+        meta = model_json(model, onnx_path, runtime, ort_version(dist), webgpu)
+        (building / SITE_MARKER).write_text(json.dumps(meta, indent=1))
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    shutil.rmtree(out, ignore_errors=True)
+    building.rename(out)
+    page = sum(p.stat().st_size for p in [out / "index.html", *(out / "static").iterdir()])
+    model_bytes = sum(p.stat().st_size for p in (out / "model").iterdir())
+    return Site(out, {"page": page, "model": model_bytes, "runtime": sum(runtime.values())}, ort_version(dist))

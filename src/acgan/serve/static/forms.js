@@ -1,0 +1,48 @@
+// Reading what a person typed: every refusal names the field and says, in words, what it takes.
+import { showError } from "./dom.js";
+import { parseSeed, SeedError } from "./seeds.js";
+
+export class InputError extends Error {
+  constructor(input, message) {
+    super(message);
+    this.input = input;
+  }
+}
+
+/** The seed in `input` as a BigInt; undefined when it is empty and `optional`. */
+export function readSeed(input, label, optional) {
+  const text = input.value.trim();
+  input.removeAttribute("aria-invalid");
+  if (text === "" && optional) return undefined;
+  try {
+    return parseSeed(text);
+  } catch (error) {
+    if (error instanceof SeedError) throw new InputError(input, `${label}: ${error.message}.`);
+    throw error;
+  }
+}
+
+export function readInteger(input, label, low, high) {
+  const value = Number(input.value);
+  input.removeAttribute("aria-invalid");
+  if (input.value.trim() === "" || !Number.isInteger(value) || value < low || value > high) {
+    throw new InputError(input, `${label}: a whole number from ${low} to ${high}.`);
+  }
+  return value;
+}
+
+/** What `read()` returns; undefined when the form holds a mistake, which the box `errorId` then explains while
+ * the field it is about is marked and focused. */
+export function readForm(read, errorId) {
+  try {
+    const value = read();
+    showError(errorId, null);
+    return value;
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    error.input.setAttribute("aria-invalid", "true");
+    error.input.focus();
+    showError(errorId, error);
+    return undefined;
+  }
+}

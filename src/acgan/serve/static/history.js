@@ -1,0 +1,67 @@
+// Recent draws, kept in this browser (localStorage) per model: each is a request (colours, seed, count) with the
+// picture of its first face, newest first. Opening one draws it again; it is the same faces, so only the request
+// and a thumbnail are kept.
+import { element } from "./dom.js";
+
+const LIMIT = 24;
+
+export class History {
+  constructor(info) {
+    this.key = `acgan.history:${info.source}@${info.step}`; // another model's seeds would be other faces
+  }
+
+  list() {
+    try {
+      const entries = JSON.parse(localStorage.getItem(this.key) || "[]");
+      return Array.isArray(entries) ? entries.filter((e) => e && typeof e.seed === "string") : [];
+    } catch {
+      return []; // storage off or its content damaged: start afresh
+    }
+  }
+
+  save(entries) {
+    for (let keep = entries.length; keep > 0; keep -= 1) {
+      try {
+        localStorage.setItem(this.key, JSON.stringify(entries.slice(0, keep)));
+        return;
+      } catch { /* over the quota: drop the oldest and try again */ }
+    }
+  }
+
+  /** Remember a draw (moved to the front if it is there already). */
+  add(request, thumbnail) {
+    const entry = { ...request, seed: String(request.seed), id: requestId(request), thumbnail };
+    this.save([entry, ...this.list().filter((e) => e.id !== entry.id)].slice(0, LIMIT));
+  }
+
+  remove(id) {
+    this.save(this.list().filter((e) => e.id !== id));
+  }
+}
+
+export function requestId({ hair, eyes, n, seed }) {
+  return `${hair}|${eyes}|${n}|${seed}`;
+}
+
+function describeDraw(entry) {
+  const faces = entry.n === 1 ? "1 face" : `${entry.n} faces`;
+  return `${faces} from seed ${entry.seed}, ${entry.hair} hair, ${entry.eyes} eyes`;
+}
+
+/** The strip: a button per draw that opens it, and one that removes it. */
+export function renderHistory(list, entries, { open, remove }) {
+  list.replaceChildren(...entries.map((entry) => {
+    const openButton = element("button", {
+      type: "button", class: "history-open", title: `Draw again: ${describeDraw(entry)}`,
+      "aria-label": `Draw again: ${describeDraw(entry)}`,
+    }, element("img", { class: "pixel", src: entry.thumbnail, alt: "", width: 64, height: 64 }),
+    element("span", { class: "history-seed", textContent: `#${entry.seed}${entry.n > 1 ? ` ×${entry.n}` : ""}` }));
+    openButton.addEventListener("click", () => open(entry));
+    const removeButton = element("button", {
+      type: "button", class: "history-remove", textContent: "×", title: "Remove from recent",
+      "aria-label": `Remove ${describeDraw(entry)} from recent`,
+    });
+    removeButton.addEventListener("click", () => remove(entry));
+    return element("li", { "data-id": entry.id }, openButton, removeButton);
+  }));
+}

@@ -1,0 +1,41 @@
+// The line under the header that says what the page is waiting for: the model loading (with a bar), or the
+// server gone (with a button that tries the same thing again). Raw errors such as "Failed to fetch" never show.
+import { Unreachable } from "./backend.js";
+import { $, showError } from "./dom.js";
+
+let retryAction = null;
+
+/** Show `text` (null hides the line); `progress` in [0, 1] shows the bar, `retry` the button. */
+export function status(text, { progress = null, retry = null } = {}) {
+  const box = $("#status");
+  box.hidden = !text;
+  box.classList.toggle("bad", Boolean(retry));
+  box.setAttribute("role", retry ? "alert" : "status");
+  $("#status-text").textContent = text || "";
+  const bar = $("#status-progress");
+  bar.hidden = progress === null;
+  if (progress !== null) bar.value = progress;
+  retryAction = retry;
+  $("#status-retry").hidden = !retry;
+}
+
+export function wireRetry() {
+  $("#status-retry").addEventListener("click", () => {
+    const again = retryAction;
+    status(null);
+    if (again) again();
+  });
+}
+
+/** Run `work`; an error goes to the box `errorId`, except an unreachable backend, which gets the status line and
+ * a retry of the same work. */
+export async function attempt(work, errorId) {
+  try {
+    await work();
+    showError(errorId, null);
+    if (retryAction) status(null); // it answers again
+  } catch (error) {
+    if (error instanceof Unreachable) status(error.message, { retry: () => attempt(work, errorId) });
+    else showError(errorId, error);
+  }
+}

@@ -1,0 +1,148 @@
+"""`acgan site`: the static folder it writes (the page's own files, a float16-stored ONNX generator that draws what
+PyTorch draws, model.json, the pinned ONNX Runtime Web files) and its one-line refusals. tests/test_browser.py
+opens such a site in chromium."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnx.numpy_helper
+import pytest
+from typer.testing import CliRunner
+
+import acgan
+from acgan.cli import app
+from acgan.errors import UserError
+from acgan.sample.export import export_onnx, load_onnx
+from acgan.sample.faces import MAX_SEED
+from acgan.serve.page import static_folder
+from acgan.serve.site import find_ort, repo_web_folder
+from tests.test_serve import build_tiny_run
+
+runner = CliRunner()
+PINNED = json.loads((Path(__file__).parent.parent / "web" / "package.json").read_text())["dependencies"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def packed(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny run packed as acgan ships its model (float16 weights), the way to a site half the size."""
+    out = tmp_path_factory.mktemp("packed")
+    result = runner.invoke(app, ["pack", str(run_dir), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out / "generator.json"
+
+
+@pytest.fixture(scope="module")
+def site(packed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    try:
+        find_ort()
+    except UserError as err:
+        pytest.skip(str(err))
+    out = tmp_path_factory.mktemp("site") / "site"
+    result = runner.invoke(app, ["site", str(packed), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}/" in result.output and "python -m http.server" in result.output
+    return out
+
+
+def test_the_site_holds_the_page_the_server_serves(site: Path) -> None:
+    for path in static_folder().iterdir():
+        if path.suffix in (".js", ".css"):  # one page: the very files `acgan serve` serves
+            assert (site / "static" / path.name).read_bytes() == path.read_bytes(), path.name
+    served = (static_folder() / "index.html").read_text()
+    page = (site / "index.html").read_text()
+    assert '<meta name="acgan-mode" content="browser">' in page and "acgan-mode\" content=\"server\"" in served
+    assert "script-src 'self' 'wasm-unsafe-eval';" in page and "script-src 'self';" in served
+    differing = [a for a, b in zip(served.splitlines(), page.splitlines(), strict=True) if a != b]
+    assert len(differing) == 2  # the mode and the policy line, nothing else
+
+
+def weight_types(path: Path) -> dict[str, int]:
+    return {init.name: init.data_type for init in onnx.load(str(path)).graph.initializer if len(init.dims) > 1}
+
+
+def test_the_model_draws_what_pytorch_draws_from_float16_weights(site: Path, packed: Path) -> None:
+    """A packed model's weights are float16 values, so they are stored as float16, losing nothing; the exporter
+    folds the classic generator's BatchNorm into the convolution before it, and those products stay float32."""
+    path = site / "model" / "generator.onnx"
+    stored = weight_types(path)
+    halves = {name for name, kind in stored.items() if kind == onnx.TensorProto.FLOAT16}
+    assert {"hair_embedding.weight.fp16", "eye_embedding.weight.fp16", "net.8.weight.fp16"} <= halves
+    for init in onnx.load(str(path)).graph.initializer:
+        if init.data_type == onnx.TensorProto.FLOAT and len(init.dims) > 1:
+            weights = onnx.numpy_helper.to_array(init)
+            assert not np.array_equal(weights.astype(np.float16).astype(np.float32), weights), init.name
+    model, exported = acgan.load(packed), load_onnx(path)
+    for hair, eyes, seed in (("blue", "red", 0), ("aqua", "gray", 12_345)):
+        assert float((model.generate_tensor(hair, eyes, 6, seed) - exported.generate_tensor(hair, eyes, 6, seed))
+                     .abs().max()) < 1e-4
+
+
+def test_weights_float16_cannot_hold_stay_float32(run_dir: Path, tmp_path: Path) -> None:
+    """A run's own float32 weights would change its faces if rounded: the site keeps them (pack first to halve)."""
+    path = export_onnx(acgan.load(run_dir), tmp_path / "g.onnx", fp16_weights=True)
+    assert set(weight_types(path).values()) == {onnx.TensorProto.FLOAT}
+
+
+def test_model_json_says_what_the_page_needs(site: Path, packed: Path) -> None:
+    meta = json.loads((site / "model" / "model.json").read_text())
+    model = acgan.load(packed)
+    assert [s["name"] for s in meta["hair"]] == list(model.vocab.hair)
+    assert [s["name"] for s in meta["eyes"]] == list(model.vocab.eyes)
+    assert all(s["hex"].startswith("#") for s in meta["hair"] + meta["eyes"])
+    assert (meta["resolution"], meta["z_dim"], meta["step"]) == (32, 100, 4)
+    assert meta["seeds"]["max"] == str(MAX_SEED) and meta["seeds"]["face_k"] == "seed + k"
+    assert not Path(meta["source"]).is_absolute()  # a published site names no folder of the machine that built it
+    assert meta["generator"]["bytes"] == (site / meta["generator"]["file"]).stat().st_size
+    runtime = meta["runtime"]
+    assert runtime["version"] == PINNED["onnxruntime-web"] and runtime["webgpu"] is False
+    assert {name: (site / name).stat().st_size for name in runtime["files"]} == runtime["files"]
+    assert sorted(p.name for p in (site / "ort").iterdir()) == sorted(Path(n).name for n in runtime["files"])
+
+
+def test_building_again_replaces_the_site_and_nothing_else(site: Path, packed: Path, tmp_path: Path) -> None:
+    (site / "stale.txt").write_text("from an earlier build")
+    result = runner.invoke(app, ["site", str(packed), "-o", str(site)])
+    assert result.exit_code == 0, result.output
+    assert not (site / "stale.txt").exists() and (site / "model" / "model.json").is_file()
+    assert not site.with_name("site.partial").exists()
+
+    mine = tmp_path / "my-folder"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    result = runner.invoke(app, ["site", str(packed), "-o", str(mine)])
+    assert result.exit_code == 2
+    assert "exists and is not a site acgan wrote" in result.output and "Traceback" not in result.output
+    assert (mine / "notes.txt").read_text() == "keep me"
+
+    result = runner.invoke(app, ["site", str(packed), "-o", str(mine / "notes.txt" / "site")])
+    assert result.exit_code == 2 and "cannot write there" in result.output and "Traceback" not in result.output
+
+
+def test_without_onnx_runtime_web_the_error_names_the_npm_command(run_dir: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(app, ["site", str(run_dir), "-o", str(tmp_path / "out"), "--ort", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "ONNX Runtime Web is not installed" in result.output and "npm ci --prefix web" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+    monkeypatch.setenv("ACGAN_ORT_DIST", str(tmp_path / "nowhere"))
+    with pytest.raises(UserError, match=r"nowhere lacks ort-wasm-simd-threaded\.wasm"):
+        find_ort()
+
+
+def test_the_runtime_is_pinned_and_comes_from_npm() -> None:
+    web = repo_web_folder()
+    lock = json.loads((web / "package-lock.json").read_text())
+    version = PINNED["onnxruntime-web"]
+    assert version[0].isdigit()  # an exact version, not a range
+    package = lock["packages"]["node_modules/onnxruntime-web"]
+    assert package["version"] == version and package["integrity"].startswith("sha512-")
+    assert not any(spec.startswith(("http", "git", "file:")) for spec in PINNED.values())  # the registry only
