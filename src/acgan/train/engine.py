@@ -268,7 +268,8 @@ def memory_format(device: torch.device, mode: str) -> torch.memory_format:
     """Channels-last for eager CUDA kernels (modes off and graph). Compiled code chooses its own layouts
     (Inductor turns convolutions channels-last by itself), and channels-last weights under torch.compile
     crashed the backward of G's first transposed convolution in PyTorch 2.11 on an H100 (a stride check
-    in convolution_backward). The CPU's oneDNN kernels crashed on channels-last 1x1 backward (DESIGN.md)."""
+    in convolution_backward). On the CPU channels-last gained nothing consistent (PERFORMANCE.md), and oneDNN
+    crashed on it for the tagger's narrow 1x1 convolutions (DESIGN.md)."""
     eager = mode in ("off", "graph")
     return torch.channels_last if device.type == "cuda" and eager else torch.contiguous_format
 
