@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from acgan.nets import ClassicGenerator, ModelConfig
+from acgan.sample.generator import TorchGenerator
 from acgan.train.health import CHANCE_WINDOWS, COLLAPSE_FROM_STEP, CollapseWatch
 
 
@@ -39,7 +40,8 @@ def test_the_measured_spread_is_low_for_a_generator_that_ignores_its_noise() -> 
     w = watch()
     with torch.no_grad():  # an untrained G barely moves with its noise (why the watch waits); make it
         noise_weights.mul_(100)
-    varied = w.measure(G)["spread"]
+    runner = TorchGenerator(G, G.cfg)  # drawn as the trainer draws it
+    varied = w.measure(runner)["spread"]
     with torch.no_grad():  # the noise's input weights to zero: every face the same
         noise_weights.zero_()
-    assert w.measure(G)["spread"] < 1e-6 and varied > 1e-3
+    assert w.measure(runner)["spread"] < 1e-6 and varied > 1e-3
