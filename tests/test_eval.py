@@ -18,7 +18,9 @@ from acgan.data.vocab import DEFAULT_VOCAB, Vocabulary
 from acgan.judge.evaluate import EvalSettings, EvaluationError, evaluate
 from acgan.judge.tagger import Tagger, load_tagger, save_tagger, train_tagger
 from acgan.nets import ClassicGenerator, ModelConfig
+from acgan.run.checkpoint import latest_checkpoint, run_of
 from acgan.sample.generator import FaceGenerator, TorchGenerator
+from acgan.sample.shipped import pack_generator
 from acgan.train.settings import resolve
 from acgan.train.trainer import train
 
@@ -96,6 +98,26 @@ def test_eval_command_writes_the_report(builtin_tagger: Tagger, tmp_path: Path) 
     assert "hair read back" in text and f"{balanced:.1%} colour-balanced" in text
     for name in ("confusion_hair.png", "confusion_eyes.png", "per_colour.png", "losses.png"):
         assert Image.open(folder / name).width > 200
+
+
+def test_a_record_outside_any_run_reports_into_the_working_folder(builtin_tagger: Tagger, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shipped model's record sits in the installed package: its report must not be written there.
+    save_tagger(builtin_tagger, tmp_path / "tagger")
+    run = train(resolve(resolution=32, width=8, steps=4, builtin_faces=600, batch_size=16, log_every=2,
+                        sample_every=1000, checkpoint_every=1000, out=str(tmp_path / "run")))
+    checkpoint = latest_checkpoint(run)
+    assert run_of(checkpoint.path) == run
+    packed = pack_generator(checkpoint, tmp_path / "packed")
+    assert run_of(packed) is None
+    beside = sorted((tmp_path / "packed").iterdir())
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    result = runner.invoke(app, ["eval", str(packed), "--tagger", str(tmp_path / "tagger"), "--per-pair", "2",
+                                 "--frechet-faces", "150"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "work" / "eval" / packed.stem / "report.json").read_text())["step"] == 4
+    assert sorted((tmp_path / "packed").iterdir()) == beside
 
 
 def test_eval_without_a_checkpoint_or_tagger_is_a_clear_error(tmp_path: Path) -> None:

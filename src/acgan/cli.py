@@ -195,7 +195,8 @@ def eval_command(
     frechet_faces: Annotated[int, typer.Option(min=2, max=100_000, help="Faces per side of each Frechet distance.")]
     = 1000,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED // 2, help="First seed of the generated faces.")] = 0,
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Report folder (default RUN/eval/<checkpoint>).")]
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Report folder (default RUN/eval/<checkpoint>; "
+                                                                 "./eval/<checkpoint> for a record outside a run).")]
     = None,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
 ) -> None:

@@ -160,6 +160,13 @@ def checkpoint_dir(run: Path) -> Path:
     return run / "checkpoints"
 
 
+def run_of(checkpoint: Path) -> Path | None:
+    """The run folder a checkpoint file belongs to; None for a record outside any run (a packed model, or the
+    one shipped inside the package)."""
+    run = checkpoint.parent.parent
+    return run if checkpoint.parent == checkpoint_dir(run) else None
+
+
 def save_checkpoint(directory: Path, record: Record, tensors: dict[str, torch.Tensor], name: str | None = None) -> Path:
     """Write step-<step> (or `name`) atomically and return the path of its JSON file."""
     directory.mkdir(parents=True, exist_ok=True)
