@@ -17,6 +17,7 @@ from acgan.errors import UserError
 MORPH_SIZE = 128  # GIFs and strips are scaled up (nearest neighbour) to about this many pixels a face
 LABEL_COLOUR = (40, 40, 40)
 BACKGROUND = (255, 255, 255)
+GRID_COLUMNS = 8  # faces in a row of a grid of several faces
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -50,6 +51,11 @@ def image_grid(images: list[Image.Image], columns: int, row_labels: list[str] | 
         y = top + pad + row * (size + pad) + size // 2
         draw.text((left - pad, y), label, fill=LABEL_COLOUR, font=font, anchor="rm")
     return canvas
+
+
+def faces_grid(images: list[Image.Image]) -> Image.Image:
+    """Several faces in one picture, GRID_COLUMNS to a row, each tile at least 64 px (the CLI's and the API's)."""
+    return image_grid(images, min(len(images), GRID_COLUMNS), cell=max(64, images[0].width))
 
 
 def label_height(font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> int:

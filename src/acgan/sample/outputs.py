@@ -22,10 +22,9 @@ from PIL import Image
 from acgan.errors import UserError
 from acgan.sample.faces import Face, colours_for
 from acgan.sample.generator import FaceGenerator
-from acgan.sample.images import image_grid, morph_gif, morph_scale, morph_strip, png_bytes, resized
+from acgan.sample.images import faces_grid, morph_gif, morph_scale, morph_strip, png_bytes, resized
 from acgan.sample.records import face_record, grid_record, morph_record
 
-GRID_COLUMNS = 8
 MAX_GRID = 256  # faces in one grid picture
 MAX_FILES = 10_000  # faces written one file each, per command
 MAX_BATCH = 256  # faces drawn at once when writing one file each
@@ -99,8 +98,7 @@ def write_faces(model: FaceGenerator, faces: Sequence[Face], out: Path, separate
         return f"wrote {len(paths)} face(s): {paths[0]}{' ...' if len(paths) > 1 else ''}"
     if len(faces) > MAX_GRID:
         raise UserError(f"-n {len(faces)}: a grid holds at most {MAX_GRID} faces; use --separate for more")
-    images = resized(model.faces(faces), size)
-    grid = image_grid(images, min(len(faces), GRID_COLUMNS), cell=max(64, images[0].width))
+    grid = faces_grid(resized(model.faces(faces), size))
     write_output(out, png_bytes(grid, grid_record(model.source, model.step, faces)))
     return f"wrote {out} ({len(faces)} faces, seeds {faces[0][0]}..{faces[-1][0]})"
 

@@ -19,7 +19,7 @@ from PIL import Image
 
 from acgan.data.vocab import UnknownColourError
 from acgan.sample.faces import MAX_SEED, RANDOM, Face, colours_for
-from acgan.sample.images import image_grid, morph_gif, morph_scale, morph_strip, png_bytes, resized
+from acgan.sample.images import faces_grid, morph_gif, morph_scale, morph_strip, png_bytes, resized
 from acgan.sample.records import face_record, grid_record, morph_record
 from acgan.serve.backend import Backend
 from acgan.serve.limits import HeavyWork, invalid
@@ -36,7 +36,6 @@ from acgan.serve.schemas import (
 )
 
 MAX_MORPH_SIZE = 1024  # pixels a side of a morph's GIF or strip, whatever scale is asked for
-GRID_COLUMNS = 8
 
 
 def b64(data: bytes) -> str:
@@ -88,11 +87,11 @@ class FaceService:
         b = self.backend
         frames = resized(b.morph(start, end, request.steps), request.size)
         record = morph_record(b.source, b.step, start, end, request.steps)
+        if request.format == "png":
+            return Response(png_bytes(morph_strip(frames, scale), record), media_type="image/png")
         gif = morph_gif(frames, scale, comment=json.dumps(record))
         if request.format == "gif":
             return Response(gif, media_type="image/gif")
-        if request.format == "png":
-            return Response(png_bytes(morph_strip(frames, scale), record), media_type="image/png")
         ends = [self.face_out(start, frames[0]), self.face_out(end, frames[-1])]
         frame_pngs = [b64(png_bytes(f, {**record, "frame": i})) for i, f in enumerate(frames)]
         body = MorphResponse(start=ends[0], end=ends[1], steps=request.steps, frames=frame_pngs, gif=b64(gif))
@@ -122,7 +121,7 @@ class FaceService:
         if len(images) == 1:
             picture, record = images[0], face_record(b.source, b.step, *faces[0])
         else:
-            picture = image_grid(images, min(len(images), GRID_COLUMNS), cell=max(64, images[0].width))
+            picture = faces_grid(images)
             record = grid_record(b.source, b.step, faces)
         headers = {"X-Acgan-Seed": str(first_seed), "X-Acgan-Faces": json.dumps([list(f) for f in faces])}
         return Response(png_bytes(picture, record), media_type="image/png", headers=headers)
