@@ -147,7 +147,7 @@ def generate(
         else:
             if seed + n - 1 > MAX_SEED:
                 raise UserError(f"--seed {seed} with -n {n}: the last face's seed would pass {MAX_SEED}")
-            faces = outputs.requested_faces(model, hair, eyes, n, seed)
+            faces = model.requested(hair, eyes, n, seed)
             message = outputs.write_faces(model, faces, out, separate, size)
         print(message)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from PIL import Image
 
 from acgan.errors import UserError
-from acgan.sample.faces import Face, colours_for
+from acgan.sample.faces import Face
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.images import faces_grid, morph_gif, morph_scale, morph_strip, png_bytes, resized
 from acgan.sample.records import face_record, grid_record, morph_record
@@ -29,11 +29,6 @@ MAX_GRID = 256  # faces in one grid picture
 MAX_FILES = 10_000  # faces written one file each, per command
 MAX_BATCH = 256  # faces drawn at once when writing one file each
 MAX_MORPH_PIXELS = 64_000_000  # frames x pixels per frame of one morph
-
-
-def requested_faces(model: FaceGenerator, hair: str, eyes: str, n: int, seed: int) -> list[Face]:
-    """n faces from seed on, each with its colours ("random" drawn from its own seed)."""
-    return [(seed + k, *colours_for(model.vocab, seed + k, hair, eyes)) for k in range(n)]
 
 
 def write_output(path: Path, payload: bytes) -> None:
