@@ -303,15 +303,13 @@ def export_command(
 
     with user_errors():
         try:
-            from acgan.sample.export import export_onnx, load_onnx
+            from acgan.sample.export import export_onnx, load_onnx, max_difference
         except ImportError as err:
             raise missing_extra("export", err) from None
         model = load(run, checkpoint)
         target = out or (run if run is not None and run.is_dir() else Path(".")) / "generator.onnx"
         export_onnx(model, target)
-        exported = load_onnx(target)
-        names = (model.vocab.hair[0], model.vocab.eyes[0])
-        gap = (model.generate_tensor(*names, n=16) - exported.generate_tensor(*names, n=16)).abs().max()
+        gap = max_difference(model, load_onnx(target))
         print(f"wrote {target} (step {model.step}); onnxruntime vs PyTorch on 16 faces: max difference {gap:.1e}")
 
 

@@ -144,3 +144,10 @@ def load_onnx(path: str | Path, threads: int | None = None) -> FaceGenerator:
     runner = OnnxRunner(path, threads)
     return FaceGenerator(G=runner, vocab=Vocabulary.from_json(runner.meta["vocab"]), source=runner.meta["source"],
                          step=runner.meta["step"])
+
+
+def max_difference(model: FaceGenerator, exported: FaceGenerator, n: int = 16) -> float:
+    """The largest gap between two generators' pixels (in [-1, 1]) over the faces of seeds 0..n-1 in the first
+    colours: how an export is checked against the PyTorch model it came from."""
+    names = (model.vocab.hair[0], model.vocab.eyes[0])
+    return float((model.generate_tensor(*names, n=n) - exported.generate_tensor(*names, n=n)).abs().max())

@@ -111,11 +111,10 @@ def write_runtime(folder: Path, dist: Path, webgpu: bool) -> dict[str, int]:
 
 def write_model(folder: Path, model: FaceGenerator) -> Path:
     """The generator as ONNX with float16-stored weights, checked against PyTorch before the page gets it."""
-    from acgan.sample.export import export_onnx, load_onnx
+    from acgan.sample.export import export_onnx, load_onnx, max_difference
 
     path = export_onnx(model, folder / "model" / "generator.onnx", fp16_weights=True)
-    names = (model.vocab.hair[0], model.vocab.eyes[0])
-    gap = float((model.generate_tensor(*names, n=8) - load_onnx(path).generate_tensor(*names, n=8)).abs().max())
+    gap = max_difference(model, load_onnx(path))
     if gap > 1e-3:
         raise RuntimeError(f"the exported generator differs from PyTorch by {gap:.1e}")
     return path
