@@ -1,4 +1,5 @@
-"""Shared fixtures: a private data cache per test session and small dataset folders written on the fly."""
+"""Shared fixtures: a private data cache per test session, small dataset folders written on the fly, random
+faces for training steps."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from acgan.data.faces import FaceData
 from acgan.data.vocab import DEFAULT_VOCAB
 
 
@@ -54,3 +56,10 @@ def builtin_tagger(tmp_path_factory: pytest.TempPathFactory):
 
     faces = builtin_data(4000, 32, seed=1, cache_dir=tmp_path_factory.mktemp("tagger-cache"))
     return train_tagger(faces, epochs=6, width=12, lr=3e-3, seed=1, progress=False)
+
+
+def random_faces(n: int = 32, size: int = 32) -> FaceData:
+    """n faces of random pixels with random labels, the same every call."""
+    rng = np.random.default_rng(0)
+    return FaceData(images=rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
+                    hair=rng.integers(0, 12, n), eyes=rng.integers(0, 11, n), vocab=DEFAULT_VOCAB, source="random")

@@ -10,11 +10,9 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from acgan.data.faces import FaceData
 from acgan.data.vocab import DEFAULT_VOCAB
 from acgan.run.checkpoint import Record, load_checkpoint, save_checkpoint
 from acgan.train import engine
@@ -31,6 +29,7 @@ from acgan.train.step import (
     restore_state,
     state_tensors,
 )
+from tests.conftest import random_faces
 
 CPU = Placement(torch.device("cpu"))
 STEPS = 3
@@ -42,10 +41,7 @@ CLOSE, CLOSE_SHARE, WORST = 1e-5, 0.999, 2e-3
 
 
 def faces() -> DeviceData:
-    rng = np.random.default_rng(0)
-    data = FaceData(images=rng.integers(0, 256, (32, 32, 32, 3), dtype=np.uint8), hair=rng.integers(0, 12, 32),
-                    eyes=rng.integers(0, 11, 32), vocab=DEFAULT_VOCAB, source="random")
-    return DeviceData.from_faces(data, CPU.device)
+    return DeviceData.from_faces(random_faces(), CPU.device)
 
 
 def stepper(settings: Settings, data: DeviceData, resume_from: Path | None = None) -> tuple[TrainState, TrainStep]:

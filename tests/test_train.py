@@ -10,11 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from acgan.data.faces import FaceData
 from acgan.data.vocab import DEFAULT_VOCAB
 from acgan.errors import ConfigError
 from acgan.nets import ModelConfig
@@ -32,14 +30,9 @@ from acgan.train.step import (
     state_tensors,
 )
 from acgan.train.trainer import resume, train
+from tests.conftest import random_faces
 
 TINY = dict(resolution=32, width=8, batch_size=8, log_every=2, sample_every=1000, checkpoint_every=3)
-
-
-def random_faces(n: int = 32, size: int = 32) -> FaceData:
-    rng = np.random.default_rng(0)
-    return FaceData(images=rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
-                    hair=rng.integers(0, 12, n), eyes=rng.integers(0, 11, n), vocab=DEFAULT_VOCAB, source="random")
 
 
 CPU = Placement(torch.device("cpu"))
