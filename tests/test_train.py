@@ -17,7 +17,7 @@ from acgan.data.vocab import DEFAULT_VOCAB
 from acgan.errors import ConfigError
 from acgan.nets import ModelConfig
 from acgan.run.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
-from acgan.train.engine import Placement
+from acgan.train.engine import Placement, compile_mode
 from acgan.train.settings import Settings, resolve
 from acgan.train.step import (
     DeviceData,
@@ -154,3 +154,11 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(small_dataset: Path, tmp_pa
     assert "stopped at step" in output
     step = latest_checkpoint(run).step
     assert 0 < step < 100000
+
+
+def test_compile_modes_resolve_per_device_and_process_count() -> None:
+    two = Placement(torch.device("cpu"), rank=0, world=2)
+    assert compile_mode("auto", CPU) == "off" and compile_mode("step", CPU) == "step"
+    assert compile_mode("step", two) == "modules" and compile_mode("off", two) == "off"  # DDP: never one graph
+    with pytest.raises(ConfigError, match="needs a CUDA device"):
+        compile_mode("graph", CPU)

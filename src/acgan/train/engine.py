@@ -133,16 +133,12 @@ AUTO_COMPILE = {"cpu": "off", "cuda": "graph"}
 
 
 def compile_mode(setting: str, placement: Placement) -> str:
-    """The mode a --compile setting means for this run."""
+    """The mode a --compile setting means for this run. Under torchrun a whole-step mode becomes 'modules':
+    DDP's gradient hooks run on the host between the kernels, so a whole step cannot be one graph."""
     mode = AUTO_COMPILE.get(placement.device.type, "off") if setting == "auto" else setting
     if mode in ("graph", "step-graph") and placement.device.type != "cuda":
         raise ConfigError(f"--compile {mode} captures CUDA graphs and needs a CUDA device; use step, modules or off")
-    if placement.distributed and mode not in ("off", "modules"):
-        # DDP's gradient hooks run on the host between the kernels: a whole step cannot be one graph.
-        warnings.warn(f"--compile {mode} is for one process; under torchrun the networks are compiled one by one",
-                      stacklevel=2)
-        return "modules"
-    return mode
+    return "modules" if placement.distributed and mode not in ("off", "modules") else mode
 
 
 def step_runner(mode: str, draw: Callable[[], Any], update: Callable[[Any], None],

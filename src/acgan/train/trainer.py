@@ -117,6 +117,9 @@ def _train(settings: Settings, run: Path, checkpoint: Checkpoint | None, placeme
     device_data = DeviceData.from_faces(data, placement.device, placement.rank, placement.world)
     train_step = TrainStep(state, runner, device_data, settings, loss_weights(settings))
     mode = engine.compile_mode(settings.compile, placement)
+    if settings.compile not in ("auto", mode):
+        say(f"note: --compile {settings.compile} is for one process; under torchrun the networks are compiled "
+            "one by one")
     say(f"training on {placement.device} (x{placement.world} processes), {precision}, step run as: {mode}")
     loop(Session(state=state, step=engine.step_runner(mode, train_step.draw, train_step.update, state.rng),
                  counters=train_step.counters, settings=settings, run=run, vocab=data.vocab, placement=placement,
