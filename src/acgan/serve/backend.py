@@ -32,7 +32,8 @@ class Backend(Protocol):
 
 
 class ModelBackend:
-    """A loaded FaceGenerator (PyTorch or ONNX); one lock around inference (G switches to eval mode per call)."""
+    """A loaded FaceGenerator (PyTorch or ONNX); one network call at a time, since each already uses every core
+    (the requests HeavyWork lets in at once overlap drawing with encoding their pictures)."""
 
     def __init__(self, model: FaceGenerator) -> None:
         self.model = model
