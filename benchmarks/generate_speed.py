@@ -19,9 +19,10 @@ from pathlib import Path
 
 import torch
 
-from acgan.sample.export import OnnxRunner, export_onnx, load_onnx
-from acgan.sample.faces import noise_for_seeds
-from acgan.sample.generator import TorchGenerator, load
+from acgan.sample.export import export_onnx
+from acgan.sample.generator import load, load_onnx
+from acgan.sample.runners import OnnxRunner, TorchRunner
+from acgan.sample.seeds import noise_for_seeds
 
 
 def median_seconds(call: Callable[[], object], repeats: int, warmup: int = 5) -> float:
@@ -42,11 +43,11 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[16, 64, 256])
     args = parser.parse_args()
     model = load(args.run)
-    assert isinstance(model.G, TorchGenerator)
+    assert isinstance(model.runner, TorchRunner)
     with tempfile.TemporaryDirectory() as folder:
         path = export_onnx(model, Path(folder) / "generator.onnx")
         runner, exported = OnnxRunner(path), load_onnx(path)
-        G, cfg = model.G.net.eval(), model.G.cfg
+        G, cfg = model.runner.net.eval(), model.runner.cfg
         print(f"CPU, {torch.get_num_threads()} torch threads | {model.resolution} px generator, "
               f"{sum(p.numel() for p in G.parameters()) / 1e6:.1f} M parameters")
         print("| what | batch | PyTorch ms | onnxruntime ms | PyTorch faces/s | onnxruntime faces/s |")

@@ -34,13 +34,13 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from acgan.data.faces import FaceData
+from acgan.data.face_data import FaceData
 from acgan.data.vocab import DEFAULT_VOCAB
 from acgan.nets import ModelConfig, build_networks
 from acgan.train import engine
 from acgan.train.engine import Placement, precision_on
 from acgan.train.settings import Settings, resolve
-from acgan.train.step import DeviceData, TrainStep, build_runner, build_state, loss_weights, model_config
+from acgan.train.step import DeviceData, TrainStep, build_state, build_step_networks, loss_weights, model_config
 
 # Dense bf16 tensor-core peaks from the vendors' data sheets, in TFLOP/s.
 GPU_PEAK_TFLOPS = {"H100 SXM": 989.4, "H100 PCIe": 756.0, "H100": 989.4, "H200": 989.4, "A100": 312.0,
@@ -78,9 +78,9 @@ def acgan_step(settings: Settings, data: FaceData, device: torch.device, precisi
     """acgan's own step, run as settings.compile says."""
     placement = Placement(device)
     state = build_state(settings, model_config(settings, DEFAULT_VOCAB), placement, precision)
-    runner = build_runner(state, settings, placement, precision)
-    step = TrainStep(state, runner, DeviceData.from_faces(data, device), settings, loss_weights(settings))
-    return engine.step_runner(engine.compile_mode(settings.compile, placement), step.draw, step.update, state.rng)
+    nets = build_step_networks(state, settings, placement, precision)
+    step = TrainStep(state, nets, DeviceData.from_faces(data, device), settings, loss_weights(settings))
+    return engine.step_function(engine.compile_mode(settings.compile, placement), step.draw, step.update, state.rng)
 
 
 def naive_step(settings: Settings, model_cfg: ModelConfig, data: FaceData, device: torch.device) -> Callable[[], None]:

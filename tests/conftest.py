@@ -3,13 +3,14 @@ faces for training steps."""
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from acgan.data.faces import FaceData
+from acgan.data.face_data import FaceData
 from acgan.data.vocab import DEFAULT_VOCAB
 
 
@@ -37,7 +38,8 @@ def write_dataset(root: Path, rows: list[tuple[str, str, str]], size: int = 48, 
 
 
 def colour_of(name: str) -> tuple[int, int, int]:
-    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    """A colour for a colour name, the same in every run (Python's own hash() of a string changes run to run)."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     return tuple(int(v) for v in rng.integers(0, 256, 3))
 
 

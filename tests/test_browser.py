@@ -36,8 +36,9 @@ import pytest
 from PIL import Image
 
 import acgan
-from acgan.sample.faces import MAX_SEED, colours_for, noise_for_seeds, random_colours
+from acgan.sample.contract import MAX_SEED
 from acgan.sample.generator import FaceGenerator
+from acgan.sample.seeds import colours_for, noise_for_seeds, random_colours
 from acgan.serve.app import create_app
 from tests.test_serve import build_tiny_run, decode_png, pixels, running_server
 

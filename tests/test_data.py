@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from acgan.data.faces import to_unit_range
-from acgan.data.folder import load_folder
+from acgan.data.dataset import load_folder
+from acgan.data.face_data import to_unit_range
 from acgan.data.tags import DataError
 from acgan.data.vocab import DEFAULT_VOCAB
 from tests.conftest import colour_of, write_dataset

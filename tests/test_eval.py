@@ -13,13 +13,14 @@ from typer.testing import CliRunner
 
 from acgan.cli import app
 from acgan.data.builtin import builtin_data
-from acgan.data.faces import FaceData, to_unit_range
+from acgan.data.face_data import FaceData, to_unit_range
 from acgan.data.vocab import DEFAULT_VOCAB, Vocabulary
 from acgan.judge.evaluate import EvalSettings, EvaluationError, evaluate
 from acgan.judge.tagger import Tagger, load_tagger, save_tagger, train_tagger
 from acgan.nets import ClassicGenerator, ModelConfig
 from acgan.run.checkpoint import latest_checkpoint, run_of
-from acgan.sample.generator import FaceGenerator, TorchGenerator
+from acgan.sample.generator import FaceGenerator
+from acgan.sample.runners import TorchRunner
 from acgan.sample.shipped import pack_generator
 from acgan.train.settings import resolve
 from acgan.train.trainer import train
@@ -27,8 +28,8 @@ from acgan.train.trainer import train
 runner = CliRunner()
 
 
-def classic_runner(cfg: ModelConfig) -> TorchGenerator:
-    return TorchGenerator(ClassicGenerator(cfg), cfg)
+def classic_runner(cfg: ModelConfig) -> TorchRunner:
+    return TorchRunner(ClassicGenerator(cfg), cfg)
 
 
 def test_tagger_learns_the_builtin_faces(builtin_tagger: Tagger) -> None:
@@ -51,7 +52,7 @@ def test_tagger_round_trips_through_safetensors(builtin_tagger: Tagger, tmp_path
 
 def test_an_untrained_generator_scores_near_chance(builtin_tagger: Tagger) -> None:
     real = builtin_data(600, 32, seed=2)
-    untrained = FaceGenerator(G=classic_runner(ModelConfig(resolution=32, width=8)), vocab=DEFAULT_VOCAB,
+    untrained = FaceGenerator(runner=classic_runner(ModelConfig(resolution=32, width=8)), vocab=DEFAULT_VOCAB,
                               source="untrained", step=0)
     result = evaluate(untrained, builtin_tagger, real, EvalSettings(per_pair=2, frechet_faces=200))
     assert result["tag_accuracy"]["hair"] < 0.25 and result["tag_accuracy"]["eyes"] < 0.25
@@ -62,7 +63,7 @@ def test_an_untrained_generator_scores_near_chance(builtin_tagger: Tagger) -> No
 def test_a_tagger_with_other_colours_is_refused(builtin_tagger: Tagger) -> None:
     real = builtin_data(100, 32, seed=2)
     other = Vocabulary(hair=("silver", "gold"), eyes=("violet", "red"))
-    model = FaceGenerator(G=classic_runner(ModelConfig(resolution=32, width=8, n_hair=2, n_eyes=2)), vocab=other,
+    model = FaceGenerator(runner=classic_runner(ModelConfig(resolution=32, width=8, n_hair=2, n_eyes=2)), vocab=other,
                           source="other", step=0)
     with pytest.raises(EvaluationError, match="the tagger knows other colours than the run"):
         evaluate(model, builtin_tagger, real)

@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 
 from acgan.cli import app
 from acgan.errors import UserError
-from acgan.sample.export import OnnxRunner, export_onnx, load_onnx, one_hot
-from acgan.sample.faces import noise_for_seeds
-from acgan.sample.generator import load
+from acgan.sample.export import export_onnx
+from acgan.sample.generator import load, load_onnx
+from acgan.sample.runners import OnnxRunner, one_hot
+from acgan.sample.seeds import noise_for_seeds
 from acgan.train.settings import resolve
 from acgan.train.trainer import train
 
@@ -39,7 +40,7 @@ def test_onnx_matches_pytorch_for_any_batch(run: Path, tmp_path: Path) -> None:
     for batch in (1, 5, 64):
         z = noise_for_seeds(range(batch), 100)
         hair, eyes = torch.arange(batch) % 12, torch.arange(batch) % 11
-        expected = model.G(z, hair, eyes)
+        expected = model.runner(z, hair, eyes)
         assert runner_(z, hair, eyes).shape == (batch, 3, 32, 32)
         assert (runner_(z, hair, eyes) - expected).abs().max() < 1e-4
         # Colour weights: one-hot rows equal the index form; a blend lies between its two ends.
@@ -50,7 +51,7 @@ def test_onnx_matches_pytorch_for_any_batch(run: Path, tmp_path: Path) -> None:
 def test_an_export_describes_itself_and_draws_the_same_faces(run: Path, tmp_path: Path) -> None:
     model = load(run)
     exported = load_onnx(export_onnx(model, tmp_path / "g.onnx"))
-    assert exported.vocab == model.vocab and exported.step == model.step and exported.backend == "onnx"
+    assert exported.vocab == model.vocab and exported.step == model.step and exported.runtime == "onnx"
     a = model.generate_tensor("blue", "red", n=4, seed=11)
     b = exported.generate_tensor("blue", "red", n=4, seed=11)
     assert (a - b).abs().max() < 1e-4
@@ -88,9 +89,9 @@ def test_a_missing_or_broken_export_is_a_clear_error(run: Path, tmp_path: Path) 
     with pytest.raises(UserError, match=r"broken\.onnx: not a readable ONNX model"):
         OnnxRunner(tmp_path / "broken.onnx")
     (run / "generator.onnx").unlink(missing_ok=True)
-    with pytest.raises(UserError, match=r"--backend onnx: cannot load .*generator\.onnx.*acgan export"):
-        load_for_serving(run, backend="onnx")
-    assert load_for_serving(run, backend="auto").backend == "torch"  # no export: PyTorch, without a fuss
+    with pytest.raises(UserError, match=r"--runtime onnx: cannot load .*generator\.onnx.*acgan export"):
+        load_for_serving(run, runtime="onnx")
+    assert load_for_serving(run, runtime="auto").runtime == "torch"  # no export: PyTorch, without a fuss
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -111,6 +112,6 @@ def test_an_export_whose_metadata_disagrees_with_its_graph_is_refused_at_load(ru
     onnx.save(graph, str(path))
     with pytest.raises(UserError, match=message):
         OnnxRunner(path)
-    with pytest.raises(UserError, match="--backend onnx: cannot load"):
-        load_for_serving(run, backend="onnx")  # refused when the server starts, not on every request
+    with pytest.raises(UserError, match="--runtime onnx: cannot load"):
+        load_for_serving(run, runtime="onnx")  # refused when the server starts, not on every request
     path.unlink()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from acgan.nets import ClassicGenerator, ModelConfig
-from acgan.sample.generator import TorchGenerator
+from acgan.sample.runners import TorchRunner
 from acgan.train.health import CHANCE_WINDOWS, COLLAPSE_FROM_STEP, CollapseWatch
 
 
@@ -40,7 +40,7 @@ def test_the_measured_spread_is_low_for_a_generator_that_ignores_its_noise() -> 
     w = watch()
     with torch.no_grad():  # an untrained G barely moves with its noise (why the watch waits); make it
         noise_weights.mul_(100)
-    runner = TorchGenerator(G, G.cfg)  # drawn as the trainer draws it
+    runner = TorchRunner(G, G.cfg)  # drawn as the trainer draws it
     varied = w.measure(runner)["spread"]
     with torch.no_grad():  # the noise's input weights to zero: every face the same
         noise_weights.zero_()

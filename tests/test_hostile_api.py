@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acgan.serve.app import create_app
-from acgan.serve.limits import MAX_BODY_BYTES, HeavyWork
-from tests.test_serve import FlatBackend
+from acgan.serve.guards import MAX_BODY_BYTES, HeavyWork
+from tests.test_serve import flat_model
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -24,7 +24,7 @@ with warnings.catch_warnings():
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(FlatBackend()), base_url="http://localhost")
+    return TestClient(create_app(flat_model()), base_url="http://localhost")
 
 
 def post(client: TestClient, body: bytes, path: str = "/api/generate"):
@@ -81,7 +81,7 @@ def test_only_the_servers_own_host_names_are_answered(client: TestClient, host: 
 
 
 def test_an_allowed_host_is_answered() -> None:
-    app = create_app(FlatBackend(), allowed_hosts=("faces.example",))
+    app = create_app(flat_model(), allowed_hosts=("faces.example",))
     assert TestClient(app, base_url="http://faces.example").get("/api/healthz").status_code == 200
 
 

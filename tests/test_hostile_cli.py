@@ -4,6 +4,7 @@ every request too big to draw is one line naming it, exit code 2, no traceback, 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ CASES = [
     ("too many files", None, ["generate", "--hair", "blue", "--eyes", "red", "-n", "100000", "--separate"],
      "100000 faces asked for; acgan writes at most 10,000 files per command"),
     ("a morph too big", None, ["interpolate", "--steps", "256", "--scale", "64", "-o", "m.gif"],
-     "256 frames of 4096 px is more than the 64,000,000 pixels a morph may hold"),
+     "256 frames of 4096 px is more than the 67,108,864 pixels a morph may hold"),
     ("--size out of range", None, ["generate", "--hair", "blue", "--eyes", "red", "-n", "1", "--size", "5000"],
      "size must be from 16 to 1024 pixels, got 5000"),
     ("an unknown colour", None, ["generate", "--hair", "plaid", "--eyes", "red"], "unknown hair colour 'plaid'"),
@@ -86,10 +87,10 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path: Path, monkeypatch: p
     assert first.exit_code == 0, first.output
     kept = (tmp_path / "faces.png").read_bytes()
 
-    def full_disk(self: Path, data: bytes) -> int:
+    def full_disk(fd: int) -> None:  # a full disk often shows only when the data is flushed
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    monkeypatch.setattr(os, "fsync", full_disk)
     result = runner.invoke(app, ["generate", "--hair", "pink", "--eyes", "green", "-n", "2", "-o", "faces.png"])
     assert result.exit_code == 2 and "cannot write faces.png: no space left on the device" in result.output
     monkeypatch.undo()

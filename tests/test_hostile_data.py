@@ -11,7 +11,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from acgan.cli import app
-from acgan.data.folder import decode_image, load_folder
+from acgan.data.dataset import decode_image, load_folder
 from acgan.data.pixels import to_rgb
 from acgan.data.tags import DataError
 from tests.conftest import write_dataset

@@ -30,7 +30,7 @@ def test_a_short_run_on_builtin_faces_obeys_the_tags(tmp_path: Path, builtin_tag
 
     model = load(run)
     hair, eyes = balanced_labels(12, 11, per_pair=3)
-    images = draw(model.G, range(len(hair)), torch.from_numpy(hair), torch.from_numpy(eyes))
+    images = draw(model.runner, range(len(hair)), torch.from_numpy(hair), torch.from_numpy(eyes))
     hair_pred, eye_pred, _ = tagger.run(images)
     accuracy = tag_accuracy(hair_pred, eye_pred, hair, eyes, model.vocab)
     print(f"{recipe}: generated faces read back: hair {accuracy['hair']:.1%}, eyes {accuracy['eyes']:.1%}")

@@ -1,4 +1,4 @@
-"""The noise a seed means (acgan.sample.faces): fixed by its definition, normal, one stream per seed, and made of
+"""The noise a seed means (acgan.sample.seeds): fixed by its definition, normal, one stream per seed, and made of
 operations JavaScript computes the same way (tests/test_site.py checks the page's copy against this one)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import torch
 
 from acgan.data.vocab import DEFAULT_VOCAB
 from acgan.errors import UserError
-from acgan.sample.faces import (
-    MAX_SEED,
+from acgan.sample.contract import MAX_SEED
+from acgan.sample.seeds import (
     colours_for,
     cos_sin_turns,
     log_unit,

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -32,11 +33,13 @@ import acgan
 from acgan.cli import app as cli_app
 from acgan.data.palette import swatch
 from acgan.data.vocab import DEFAULT_VOCAB
-from acgan.sample.faces import MAX_SEED, colours_for
+from acgan.nets import ModelConfig
+from acgan.sample.contract import MAX_SEED
 from acgan.sample.generator import FaceGenerator
-from acgan.sample.outputs import save_face
+from acgan.sample.pictures import face_png
+from acgan.sample.seeds import colours_for
 from acgan.serve.app import create_app
-from acgan.serve.limits import MAX_BODY_BYTES
+from acgan.serve.guards import MAX_BODY_BYTES
 from acgan.serve.page import static_folder
 
 runner = CliRunner()
@@ -129,7 +132,7 @@ def client(model: FaceGenerator):
 
 def test_healthz_says_what_is_loaded(client, model: FaceGenerator) -> None:
     body = client.get("/api/healthz").json()
-    assert body == {"status": "ok", "backend": "torch", "source": model.source, "step": 4, "resolution": 32}
+    assert body == {"status": "ok", "runtime": "torch", "source": model.source, "step": 4, "resolution": 32}
 
 
 def test_tags_list_the_vocabulary_in_label_order_with_swatches(client, model: FaceGenerator) -> None:
@@ -139,7 +142,8 @@ def test_tags_list_the_vocabulary_in_label_order_with_swatches(client, model: Fa
     blue = next(s for s in body["hair"] if s["name"] == "blue")
     assert tuple(blue["rgb"]) == swatch("blue") and blue["hex"] == "#{:02x}{:02x}{:02x}".format(*swatch("blue"))
     assert body["random"] == "random" and body["resolution"] == 32
-    assert body["max_faces"] == 64 and body["max_steps"] == 32
+    assert body["limits"]["max_faces"] == 64 and body["morph"]["max_steps"] == 256
+    assert body["source"] == model.source and body["step"] == model.step
 
 
 def test_the_page_and_its_files_are_served_and_load_nothing_from_elsewhere(client) -> None:
@@ -201,8 +205,7 @@ def test_a_single_png_is_byte_for_byte_what_save_png_writes(client, model: FaceG
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.headers["x-acgan-seed"] == "5"
     assert json.loads(response.headers["x-acgan-faces"]) == [[5, "pink", "green"]]
-    save_face(model.generate("pink", "green", 1, 5)[0], tmp_path / "face.png", model, (5, "pink", "green"))
-    assert response.content == (tmp_path / "face.png").read_bytes()
+    assert response.content == face_png(model, (5, "pink", "green"), model.generate("pink", "green", 1, 5)[0])
 
 
 def test_a_png_grid_is_the_grid_acgan_generate_draws(client, run_dir: Path, tmp_path: Path) -> None:
@@ -310,7 +313,7 @@ BAD = [
     ("/api/recolour", {"seed": 1, "pairs": [GOOD, {"hair": "teal", "eyes": "red"}]}, "pairs.1.hair", "teal"),
     ("/api/recolour", {"seed": "1", "pairs": [GOOD]}, "seed", "integer"),
     ("/api/morph", {**ENDS, "steps": 1}, "steps", "greater than or equal to 2"),
-    ("/api/morph", {**ENDS, "steps": 33}, "steps", "less than or equal to 32"),
+    ("/api/morph", {**ENDS, "steps": 257}, "steps", "less than or equal to 256"),
     ("/api/morph", {**ENDS, "from": {"seed": "x", "hair": "blue", "eyes": "red"}}, "from.seed", "integer"),
     ("/api/morph", {**ENDS, "to": {"seed": 2, "hair": "pink", "eyes": "plaid"}}, "to.eyes", "plaid"),
     ("/api/morph", {"from": ENDS["from"]}, "to", "required"),
@@ -365,37 +368,37 @@ def test_the_server_keeps_serving_after_bad_requests(client) -> None:
     assert client.post("/api/generate", json={**GOOD, "seed": 1}).status_code == 200
 
 
-# --- another backend -------------------------------------------------------------------------------------------------
+# --- another runner ---------------------------------------------------------------------------------------------------
 
 
-class FlatBackend:
-    """A stand-in for a second backend (an ONNX export, say): flat faces in the hair colour's swatch, 128 px."""
+class FlatRunner:
+    """A stand-in for another runner (onnxruntime, say): flat faces in the hair colour's swatch, 128 px."""
 
-    name = "flat"
-    vocab = DEFAULT_VOCAB
-    resolution = 128
-    source = "flat"
-    step = 0
+    runtime = "flat"
+    cfg = ModelConfig(resolution=128)
 
-    def faces(self, faces):
-        return [Image.new("RGB", (128, 128), swatch(hair)) for _, hair, _ in faces]
-
-    def morph(self, start, end, steps):
-        return self.faces([start] * (steps - 1) + [end])
+    def __call__(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
+        index = hair.argmax(1) if hair.is_floating_point() else hair
+        colours = torch.tensor([swatch(DEFAULT_VOCAB.hair[i]) for i in index.tolist()], dtype=torch.float32)
+        return (colours / 127.5 - 1)[:, :, None, None].expand(len(z), 3, 128, 128)
 
 
-def test_any_backend_plugs_in(tmp_path: Path) -> None:
+def flat_model() -> FaceGenerator:
+    return FaceGenerator(runner=FlatRunner(), vocab=DEFAULT_VOCAB, source="flat", step=0)
+
+
+def test_any_runner_plugs_in(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    http = TestClient(create_app(FlatBackend()), base_url="http://localhost")
-    assert http.get("/api/healthz").json()["backend"] == "flat"
+    http = TestClient(create_app(flat_model()), base_url="http://localhost")
+    assert http.get("/api/healthz").json()["runtime"] == "flat"
     face = http.post("/api/generate", json={"hair": "red", "eyes": "random", "seed": 3}).json()["faces"][0]
     assert tuple(decode_png(face["png"])[0, 0]) == swatch("red")
     morph = {**ENDS, "steps": 3, "format": "gif"}
     assert Image.open(io.BytesIO(http.post("/api/morph", json={**morph, "scale": 8}).content)).size == (1024, 1024)
-    too_big = http.post("/api/morph", json={**morph, "scale": 9})
-    assert too_big.status_code == 422 and too_big.json()["message"].startswith("scale: ")
+    too_big = http.post("/api/morph", json={**morph, "scale": 64})  # 4 GIF frames of 8192 px: 268 million pixels
+    assert too_big.status_code == 422 and too_big.json()["message"].startswith("scale: 3 frames of 8192 px")
 
 
 # --- concurrency, against a real server ---------------------------------------------------------------------------

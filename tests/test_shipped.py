@@ -40,7 +40,7 @@ def test_the_shipped_files_are_the_ones_the_model_card_names() -> None:
 
 def test_the_shipped_generator_is_the_64_px_default_recipe(model: acgan.FaceGenerator) -> None:
     record = json.loads(shipped_generator().read_text())
-    assert (model.resolution, model.step, model.backend) == (64, 4723, "torch")
+    assert (model.resolution, model.step, model.runtime) == (64, 4723, "torch")
     assert record["kind"] == "generator" and record["settings"]["recipe"] == "modern"
     assert record["info"]["eval"]["hair"] > record["info"]["eval"]["hair_ceiling_colour_balanced"]
     assert len(model.vocab.hair) == 12 and len(model.vocab.eyes) == 11
@@ -49,8 +49,8 @@ def test_the_shipped_generator_is_the_64_px_default_recipe(model: acgan.FaceGene
 def test_every_pair_draws_the_same_faces_for_the_same_seed(model: acgan.FaceGenerator) -> None:
     hair, eyes = balanced_labels(12, 11, 1)
     labels = torch.from_numpy(hair), torch.from_numpy(eyes)
-    first, again = draw(model.G, range(132), *labels), draw(model.G, range(132), *labels)
-    other = draw(model.G, range(1000, 1132), *labels)
+    first, again = draw(model.runner, range(132), *labels), draw(model.runner, range(132), *labels)
+    other = draw(model.runner, range(1000, 1132), *labels)
     assert first.shape == (132, 3, 64, 64) and torch.equal(first, again)
     assert (first - other).abs().flatten(1).mean(1).min() > 0.02  # a new seed is a new face in every pair
     assert first.std() > 0.2  # faces, not a flat colour
@@ -59,7 +59,7 @@ def test_every_pair_draws_the_same_faces_for_the_same_seed(model: acgan.FaceGene
 def test_the_shipped_tagger_reads_the_shipped_faces_colours(model: acgan.FaceGenerator) -> None:
     tagger = load_tagger(shipped_tagger())
     hair, eyes = balanced_labels(12, 11, 1)
-    hair_read, eyes_read, _ = tagger.run(draw(model.G, range(132), torch.from_numpy(hair), torch.from_numpy(eyes)))
+    hair_read, eyes_read, _ = tagger.run(draw(model.runner, range(132), torch.from_numpy(hair), torch.from_numpy(eyes)))
     assert float(np.mean(hair_read == hair)) >= HAIR_BAR
     assert float(np.mean(eyes_read == eyes)) >= EYES_BAR
 

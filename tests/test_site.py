@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 import acgan
 from acgan.cli import app
 from acgan.errors import UserError
-from acgan.sample.export import export_onnx, load_onnx
-from acgan.sample.faces import MAX_SEED
+from acgan.sample.contract import MAX_SEED
+from acgan.sample.export import export_onnx
+from acgan.sample.generator import load_onnx
 from acgan.serve.page import static_folder
 from acgan.serve.site import find_ort, repo_web_folder
 from tests.test_serve import build_tiny_run

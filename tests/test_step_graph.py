@@ -22,8 +22,8 @@ from acgan.train.step import (
     DeviceData,
     TrainState,
     TrainStep,
-    build_runner,
     build_state,
+    build_step_networks,
     loss_weights,
     model_config,
     restore_state,
@@ -48,11 +48,12 @@ def stepper(settings: Settings, data: DeviceData, resume_from: Path | None = Non
     state = build_state(settings, model_config(settings, DEFAULT_VOCAB), CPU)
     if resume_from is not None:
         restore_state(state, load_checkpoint(resume_from), settings, CPU)
-    return state, TrainStep(state, build_runner(state, settings, CPU, "fp32"), data, settings, loss_weights(settings))
+    nets = build_step_networks(state, settings, CPU, "fp32")
+    return state, TrainStep(state, nets, data, settings, loss_weights(settings))
 
 
 def run(step: TrainStep, mode: str, steps: int) -> None:
-    once = engine.step_runner(mode, step.draw, step.update, step.state.rng)
+    once = engine.step_function(mode, step.draw, step.update, step.state.rng)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for _ in range(steps):

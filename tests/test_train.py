@@ -23,8 +23,8 @@ from acgan.train.step import (
     DeviceData,
     TrainState,
     TrainStep,
-    build_runner,
     build_state,
+    build_step_networks,
     loss_weights,
     restore_state,
     state_tensors,
@@ -41,7 +41,7 @@ CPU = Placement(torch.device("cpu"))
 def cpu_step(cfg: Settings, seed_cfg: Settings | None = None) -> tuple[TrainState, TrainStep]:
     state = build_state(seed_cfg or cfg, ModelConfig(resolution=32, width=8), CPU)
     data = DeviceData.from_faces(random_faces(), CPU.device)
-    return state, TrainStep(state, build_runner(state, cfg, CPU, "fp32"), data, cfg, loss_weights(cfg))
+    return state, TrainStep(state, build_step_networks(state, cfg, CPU, "fp32"), data, cfg, loss_weights(cfg))
 
 
 def test_one_step_changes_both_networks_and_counts_its_numbers_on_the_device() -> None:
@@ -49,7 +49,7 @@ def test_one_step_changes_both_networks_and_counts_its_numbers_on_the_device() -
     state, step = cpu_step(cfg)
     before_g = [p.detach().clone() for p in state.G.parameters()]
     before_d = [p.detach().clone() for p in state.D.parameters()]
-    step.eager()
+    step.update(step.draw())
     assert all(not torch.equal(a, b) for a, b in zip(before_g, state.G.parameters(), strict=True))
     assert all(not torch.equal(a, b) for a, b in zip(before_d, state.D.parameters(), strict=True))
     sums, worst_streak = step.counters.read()
@@ -66,7 +66,7 @@ def test_checkpoint_round_trip_restores_everything(tmp_path: Path) -> None:
     cfg = resolve(**TINY)
     state, step = cpu_step(cfg)
     for _ in range(2):
-        step.eager()
+        step.update(step.draw())
         state.step += 1
     record = Record(kind="training", step=state.step, vocab=DEFAULT_VOCAB, model=state.model_cfg.to_json())
     path = save_checkpoint(tmp_path, record, state_tensors(state, CPU))
@@ -74,8 +74,8 @@ def test_checkpoint_round_trip_restores_everything(tmp_path: Path) -> None:
     restore_state(copy, load_checkpoint(path), cfg, CPU)
     assert copy.step == 2
     # Both now take the same next step, bit for bit.
-    step.eager()
-    copy_step.eager()
+    step.update(step.draw())
+    copy_step.update(copy_step.draw())
     a, b = state_tensors(state, CPU), state_tensors(copy, CPU)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)

@@ -3,21 +3,24 @@
     import acgan
     faces = acgan.load("runs/demo").generate(hair="blue", eyes="red", n=4, seed=0)
 
-The packages, bottom to top (each imports only those before it; tests/test_layers.py checks):
+The packages, bottom to top (each imports only those its __init__ names under "May import:", all before it;
+tests/test_layers.py checks):
 
     version  the version
     errors   UserError, the one type of a user's mistake
+    atomic   writing a file whole or not at all
     data     colours, tags.csv, dataset folders and their cache, the built-in faces, the data doctor
     nets     the generator and discriminator designs (classic, modern) and their registry
     run      a run on disk: its folder and its checkpoints (typed, validated records)
-    sample   drawing faces from a generator, the pictures and files made of them, ONNX export
+    sample   the rules drawing keeps, drawing faces from a generator, the pictures and files made of them,
+             ONNX export
     judge    the independent tagger, metrics, evaluation and its report
     train    settings and recipes, losses, the step, the engine, the loop, train() and resume()
-    serve    the web page and its JSON API
+    serve    the web page, its JSON API and the static site
     cli      the `acgan` command
 """
 
-from acgan.sample.generator import FaceGenerator, load
+from acgan.sample.generator import FaceGenerator, load, load_onnx
 from acgan.version import __version__
 
-__all__ = ["FaceGenerator", "__version__", "load"]
+__all__ = ["FaceGenerator", "__version__", "load", "load_onnx"]

@@ -17,7 +17,16 @@ from typing import Annotated, Any
 import typer
 
 from acgan.errors import ConfigError, UserError
-from acgan.sample.faces import MAX_SEED
+from acgan.sample.contract import (
+    MAX_MORPH_SCALE,
+    MAX_MORPH_STEPS,
+    MAX_SEED,
+    MORPH_FROM,
+    MORPH_SIZE,
+    MORPH_STEPS,
+    MORPH_TO,
+    RANDOM,
+)
 from acgan.train.settings import Settings, coerce, field_types, load_config_file
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
@@ -109,8 +118,8 @@ def generate(
     run: Annotated[Path | None, typer.Argument(help="Run folder or checkpoint file (default: the model shipped "
                                                     "with acgan; with --like: the one the PNG names).",
                                                show_default=False)] = None,
-    hair: Annotated[str | None, typer.Option(help="Hair colour, or 'random'.")] = None,
-    eyes: Annotated[str | None, typer.Option(help="Eye colour, or 'random'.")] = None,
+    hair: Annotated[str | None, typer.Option(help=f"Hair colour, or '{RANDOM}'.")] = None,
+    eyes: Annotated[str | None, typer.Option(help=f"Eye colour, or '{RANDOM}'.")] = None,
     n: Annotated[int, typer.Option("-n", min=1, help="How many faces.")] = 16,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Face k uses seed + k.")] = 0,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output PNG (a folder with --from-file).")] = Path(
@@ -145,10 +154,7 @@ def generate(
             raise UserError("give --hair and --eyes (or --all-pairs, --from-file, --like); "
                             f"hair: {', '.join(model.vocab.hair)}; eyes: {', '.join(model.vocab.eyes)}")
         else:
-            if seed + n - 1 > MAX_SEED:
-                raise UserError(f"--seed {seed} with -n {n}: the last face's seed would pass {MAX_SEED}")
-            faces = model.requested(hair, eyes, n, seed)
-            message = outputs.write_faces(model, faces, out, separate, size)
+            message = outputs.write_faces(model, model.requested(hair, eyes, n, seed), out, separate, size)
         print(message)
 
 
@@ -171,7 +177,7 @@ def tagger_train(
 ) -> None:
     """Train the tagger on real faces and report its accuracy on a held-out split it never trains on."""
     from acgan.data.builtin import builtin_data
-    from acgan.data.folder import load_folder
+    from acgan.data.dataset import load_folder
     from acgan.judge.tagger import held_out_summary, save_tagger, train_tagger
     from acgan.train.engine import pick_device
 
@@ -203,11 +209,11 @@ def eval_command(
     """Measure tag accuracy, distance to real faces and diversity; write report.json, report.md, pictures."""
     from acgan.judge.eval_run import eval_run
     from acgan.judge.evaluate import EvalSettings
-    from acgan.sample.shipped import shipped_generator, shipped_tagger
+    from acgan.sample.shipped import model_path, shipped_tagger
 
     with user_errors():
         settings = EvalSettings(per_pair=per_pair, frechet_faces=frechet_faces, seed=seed)
-        folder = eval_run(run or shipped_generator(), tagger or shipped_tagger(), settings, data=data, out=out,
+        folder = eval_run(model_path(run), tagger or shipped_tagger(), settings, data=data, out=out,
                           checkpoint=checkpoint)
         print((folder / "report.md").read_text())
         print(f"wrote {folder}/")
@@ -223,48 +229,53 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
-    backend: Annotated[str, typer.Option(help="'torch', 'onnx' (RUN/generator.onnx) or 'auto' (onnx when it is "
-                                              "there and current).")] = "auto",
+    runtime: Annotated[str, typer.Option(help="What runs the network: 'torch', 'onnx' (onnxruntime on "
+                                              "RUN/generator.onnx) or 'auto' (onnx when it is there and current).")]
+    = "auto",
     allowed_host: Annotated[list[str] | None, typer.Option(
         help="Another host name the server answers for, besides localhost, 127.0.0.1 and --host (repeatable); "
              "requests naming any other host are refused.")] = None,
 ) -> None:
     """Serve the web page and its JSON API (docs at /docs) for a run, until Ctrl-C."""
     with user_errors():
-        if backend not in ("torch", "onnx", "auto"):
-            raise UserError(f"--backend must be torch, onnx or auto, got {backend!r}")
+        if runtime not in ("torch", "onnx", "auto"):
+            raise UserError(f"--runtime must be torch, onnx or auto, got {runtime!r}")
         try:
             from acgan.serve.app import serve as serve_run
         except ImportError as err:
             raise missing_extra("serve", err) from None
-        serve_run(run, host=host, port=port, checkpoint=checkpoint, backend=backend, allowed_hosts=allowed_host or ())
+        serve_run(run, host=host, port=port, checkpoint=checkpoint, runtime=runtime, allowed_hosts=allowed_host or ())
 
 
 @app.command()
 def interpolate(
     run: Annotated[Path | None, typer.Argument(help=RUN_HELP, show_default=False)] = None,
-    from_seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the first face.")] = 1,
-    to_seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the last face.")] = 2,
-    from_hair: Annotated[str | None, typer.Option(help="Hair colour of the first face [default: blonde].")] = None,
-    from_eyes: Annotated[str | None, typer.Option(help="Eye colour of the first face [default: blue].")] = None,
+    from_seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the first face.")] = MORPH_FROM[0],
+    to_seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the last face.")] = MORPH_TO[0],
+    from_hair: Annotated[str | None, typer.Option(help=f"Hair colour of the first face [default: {MORPH_FROM[1]}]."
+                                                  )] = None,
+    from_eyes: Annotated[str | None, typer.Option(help=f"Eye colour of the first face [default: {MORPH_FROM[2]}]."
+                                                  )] = None,
     to_hair: Annotated[str | None, typer.Option(help="Hair colour of the last face [default: --from-hair].")] = None,
     to_eyes: Annotated[str | None, typer.Option(help="Eye colour of the last face [default: --from-eyes].")] = None,
-    steps: Annotated[int, typer.Option(min=2, max=256, help="Frames, both ends included (2..256).")] = 8,
+    steps: Annotated[int, typer.Option(min=2, max=MAX_MORPH_STEPS, help="Frames, both ends included.")] = MORPH_STEPS,
     out: Annotated[Path, typer.Option("-o", "--out", help="Animated GIF (there and back), or a PNG strip if it "
                                                           "ends in .png.")] = Path("morph.gif"),
-    scale: Annotated[int | None, typer.Option(min=1, max=64, help="Pixel size in the output [default: about 128 px "
-                                                                 "a face].")] = None,
+    scale: Annotated[int | None, typer.Option(min=1, max=MAX_MORPH_SCALE, help="Pixel size in the output [default: "
+                                                                               f"about {MORPH_SIZE} px a face].")]
+    = None,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
     size: Annotated[int | None, typer.Option(help=SIZE_HELP)] = None,
 ) -> None:
     """Morph one face into another: a strip of frames or an animated GIF, as the web page's Morph draws it."""
-    from acgan.sample.faces import colours_for, default_pair
+    from acgan.sample.contract import morph_ends
     from acgan.sample.generator import load
     from acgan.sample.outputs import write_morph
+    from acgan.sample.seeds import colours_for
 
     with user_errors():
         model = load(run, checkpoint)
-        hair, eyes = default_pair(model.vocab)
+        (_, hair, eyes), _ = morph_ends(model.vocab)
         start = (from_seed, *colours_for(model.vocab, from_seed, from_hair or hair, from_eyes or eyes))
         end = (to_seed, *colours_for(model.vocab, to_seed, to_hair or from_hair or hair, to_eyes or from_eyes or eyes))
         print(write_morph(model, start, end, steps, scale, out, size))
@@ -299,11 +310,11 @@ def export_command(
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
 ) -> None:
     """Export the generator to ONNX (dynamic batch; noise and colour weights as inputs) and check it."""
-    from acgan.sample.generator import load
+    from acgan.sample.generator import load, load_onnx
 
     with user_errors():
         try:
-            from acgan.sample.export import export_onnx, load_onnx, max_difference
+            from acgan.sample.export import export_onnx, max_difference
         except ImportError as err:
             raise missing_extra("export", err) from None
         model = load(run, checkpoint)

@@ -2,7 +2,8 @@
 built-in procedural faces with their palette.
 
 Owns: Vocabulary (vocab.py), reading tags.csv (tags.py), FaceData and the uint8 -> float step
-(faces.py), decoding a folder (folder.py) through the cache (cache.py), the built-in faces
-(builtin.py, procedural.py, palette.py) and `acgan data check` (doctor.py).
-May import: numpy, torch, Pillow, acgan.errors. Nothing else of acgan.
+(face_data.py), decoding a dataset folder (dataset.py) through the cache (cache.py), any image as
+8-bit RGB (pixels.py), the built-in faces (builtin.py, procedural.py, palette.py) and `acgan data
+check` (doctor.py).
+May import: numpy, torch, Pillow, acgan.errors, acgan.atomic. Nothing else of acgan.
 """

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from acgan.data import procedural
 from acgan.data.cache import default_cache_dir, read_cache, write_cache
-from acgan.data.faces import FaceData
+from acgan.data.face_data import FaceData
 from acgan.data.vocab import DEFAULT_VOCAB
 
 

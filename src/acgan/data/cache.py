@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from acgan.atomic import write_atomic
+
 
 def default_cache_dir() -> Path:
     root = os.environ.get("ACGAN_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "acgan"
@@ -37,13 +39,11 @@ def read_cache(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str
 
 
 def write_cache(path: Path, images: np.ndarray, hair: np.ndarray, eyes: np.ndarray, notes: list[str]) -> None:
-    """Write atomically; a cache that cannot be written only costs the next run its head start."""
+    """Write whole or not at all; a cache that cannot be written only costs the next run its head start."""
     meta = json.dumps({"checksum": checksum(images, hair, eyes), "notes": notes}).encode()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(temporary, images=images, hair=hair, eyes=eyes, meta=np.frombuffer(meta, dtype=np.uint8))
-        os.replace(temporary, path)
+        write_atomic(path, lambda handle: np.savez(handle, images=images, hair=hair, eyes=eyes,
+                                                   meta=np.frombuffer(meta, dtype=np.uint8)))
     except OSError as err:
         print(f"warning: could not write the data cache {path} ({err}); the next run decodes again")
 

@@ -11,7 +11,7 @@ images, decodes every image, and reports:
     balance   the hair x eye histogram, with the pairs that are rare or absent
 
 The exit code is 0 exactly when `acgan train` would accept the data with the same options. The
-checks are the ones training runs itself (data.py): this module only gathers them into a report.
+checks are the ones training runs itself (dataset.py): this module only gathers them into a report.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from acgan.data.folder import decode_all, learn_vocab, pair_images, tags_file, vocab_from_spec
+from acgan.data.dataset import decode_all, learn_vocab, pair_images, tags_file, vocab_from_spec
 from acgan.data.tags import DataError, describe_dropped, read_tags
 from acgan.data.vocab import Vocabulary
 

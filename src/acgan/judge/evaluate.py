@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from acgan.data.builtin import builtin_data
-from acgan.data.faces import FaceData, to_unit_range
-from acgan.data.folder import load_folder
+from acgan.data.dataset import load_folder
+from acgan.data.face_data import FaceData, to_unit_range
 from acgan.errors import UserError
 from acgan.judge.metrics import (
     balanced_labels,
@@ -101,7 +101,7 @@ def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData, settings: Eva
     vocab = model.vocab
     hair, eyes = balanced_labels(len(vocab.hair), len(vocab.eyes), settings.per_pair)
     seeds = range(settings.seed, settings.seed + len(hair))
-    generated = draw(model.G, seeds, torch.from_numpy(hair), torch.from_numpy(eyes))
+    generated = draw(model.runner, seeds, torch.from_numpy(hair), torch.from_numpy(eyes))
     hair_pred, eye_pred, features = tagger.run(generated)
 
     fd_generated = frechet_faces(model, reference.hair, reference.eyes, settings)
@@ -131,7 +131,7 @@ def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData, settings: Eva
 def frechet_faces(model: FaceGenerator, hair: np.ndarray, eyes: np.ndarray, settings: EvalSettings) -> torch.Tensor:
     """The generated side of a Frechet distance: one face per real face's labels, from seeds of their own."""
     start = settings.seed + FRECHET_SEED_OFFSET
-    return draw(model.G, range(start, start + len(hair)), torch.from_numpy(hair), torch.from_numpy(eyes))
+    return draw(model.runner, range(start, start + len(hair)), torch.from_numpy(hair), torch.from_numpy(eyes))
 
 
 def disjoint_subsets(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

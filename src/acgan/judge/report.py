@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from acgan.atomic import write_atomic
 from acgan.data.palette import swatch
 
 DASH = "–"
@@ -45,7 +46,7 @@ def write_report(report: dict, out_dir: Path, log_path: Path | None = None) -> l
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "report.json"
-    json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_atomic(json_path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     written = [json_path]
 
     # Pictures first: the Markdown links only the pictures that exist, or says how to get them.
@@ -56,7 +57,7 @@ def write_report(report: dict, out_dir: Path, log_path: Path | None = None) -> l
     else:
         text = markdown(report, pictures=[path.name for path in pictures])
     md_path = out_dir / "report.md"
-    md_path.write_text(text, encoding="utf-8")
+    write_atomic(md_path, text.encode("utf-8"))
     return [*written, md_path, *pictures]
 
 
@@ -196,7 +197,7 @@ def draw_pictures(report: dict, out_dir: Path, log_path: Path | None = None) -> 
         # so a notebook or another thread drawing at the same time is left alone.
         FigureCanvasAgg(figure)
         path = out_dir / name
-        figure.savefig(path, dpi=110)
+        write_atomic(path, lambda handle: figure.savefig(handle, format="png", dpi=110))
         return path
 
     paths = []

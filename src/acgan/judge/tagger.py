@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from acgan.data.faces import FaceData, to_unit_range
+from acgan.data.face_data import FaceData, to_unit_range
 from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
 from acgan.judge.metrics import tag_accuracy
@@ -69,10 +69,6 @@ class TaggerNet(nn.Module):
                                     ResidualBlock(2 * w, 4 * w, 2), ResidualBlock(4 * w, 8 * w, 2))
         self.hair = nn.Linear(8 * w, cfg.n_hair)
         self.eyes = nn.Linear(8 * w, cfg.n_eyes)
-
-    @property
-    def feature_dim(self) -> int:
-        return 8 * self.cfg.width
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         return self.blocks(self.stem(images)).mean(dim=(2, 3))

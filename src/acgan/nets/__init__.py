@@ -7,25 +7,11 @@ May import: torch, acgan.errors. Nothing else of acgan.
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import torch
 from torch import nn
 
 from acgan.nets.classic import ClassicDiscriminator, ClassicGenerator
 from acgan.nets.config import ARCHITECTURE_NAMES, ModelConfig
 from acgan.nets.modern import ModernDiscriminator, ModernGenerator
-
-
-class Generator(Protocol):
-    """What draws faces: (z, hair, eyes) -> images in [-1, 1]; labels as indices (B,) or colour weights (B, n).
-
-    Both networks are Generators, and so is anything that runs one elsewhere (the ONNX runner)."""
-
-    cfg: ModelConfig
-
-    def __call__(self, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor: ...
-
 
 ARCHITECTURES: dict[str, tuple[type[nn.Module], type[nn.Module]]] = {
     "classic": (ClassicGenerator, ClassicDiscriminator),
@@ -43,5 +29,5 @@ def build_generator(cfg: ModelConfig) -> nn.Module:
     return ARCHITECTURES[cfg.arch][0](cfg)
 
 
-__all__ = ["ARCHITECTURES", "ClassicDiscriminator", "ClassicGenerator", "Generator", "ModelConfig",
+__all__ = ["ARCHITECTURES", "ClassicDiscriminator", "ClassicGenerator", "ModelConfig",
            "ModernDiscriminator", "ModernGenerator", "build_generator", "build_networks"]

@@ -2,5 +2,5 @@
 
 Owns: the run folder's layout, creating and finding one, config.json and log.jsonl (folder.py), and
 checkpoints with their typed, validated record (checkpoint.py).
-May import: acgan.errors, acgan.data, acgan.nets.
+May import: acgan.version, acgan.errors, acgan.atomic, acgan.data, acgan.nets.
 """

@@ -6,7 +6,7 @@ A checkpoint is a pair in one folder:
     step-00001000.json          the `Record`: kind, step, model, vocabulary, settings, and the name
                                 and SHA-256 of the safetensors file
 
-Both are written to a temporary name, flushed to disk and renamed; the JSON goes last, so it is the
+Both are written whole or not at all (acgan.atomic); the JSON goes last, so it is the
 commit mark: a safetensors file without its JSON, or one whose hash does not match, is not a
 checkpoint. Nothing in a checkpoint is trusted before it is checked: the record against its schema,
 the tensors file confined to the record's own folder and read with a bound, the tensors' names and
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import stat
 import warnings
@@ -31,6 +30,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from acgan.atomic import write_atomic
 from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
 from acgan.nets import ModelConfig, build_networks
@@ -189,25 +189,6 @@ def save_checkpoint(directory: Path, record: Record, tensors: dict[str, torch.Te
         raise CheckpointError(f"cannot write checkpoint {stem} in {directory}: {err.strerror or err}; "
                               f"{previous}") from None
     return directory / f"{stem}.json"
-
-
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Temp file + fsync + rename: readers see the old file or the new one, never half of one."""
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def read_bounded(path: Path, limit: int, what: str) -> bytes:

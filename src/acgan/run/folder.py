@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import torch
 from tqdm import tqdm
 
+from acgan.atomic import write_atomic
 from acgan.errors import ConfigError
 from acgan.run.checkpoint import checkpoint_dir, list_checkpoints
 from acgan.version import __version__
@@ -62,6 +65,14 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def write_run_config(run: Path, **facts: Any) -> None:
+    """config.json, before step 0: what the run starts with (settings, model, vocabulary, data, where it runs),
+    with the versions of acgan and torch and the time."""
+    record = {**facts, "acgan_version": code_version(), "torch_version": torch.__version__,
+              "created": datetime.now().isoformat(timespec="seconds")}
+    write_atomic(run / "config.json", json.dumps(record, indent=2).encode())
+
+
 def read_run_config(run: Path) -> dict[str, Any]:
     """config.json of a run folder: what the run was started with (settings, model, vocabulary, data)."""
     if not (run / "config.json").exists() and run.is_dir():
@@ -100,4 +111,4 @@ def truncate_log(path: Path, step: int) -> None:
             damaged += 1
     if damaged:
         tqdm.write(f"warning: {path}: skipped {damaged} damaged line(s) of the log")
-    path.write_text("".join(line + "\n" for line in kept))
+    write_atomic(path, "".join(line + "\n" for line in kept).encode())

@@ -1,4 +1,5 @@
-"""Turning image tensors into pictures a person looks at: PIL images, labelled grids, PNG bytes, morph GIFs."""
+"""Turning image tensors into pictures a person looks at: PIL images, labelled grids, PNG bytes, morph GIFs.
+What those pictures say about themselves (their metadata) is pictures.py's."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
 from acgan.errors import UserError
+from acgan.sample.contract import GIF_FRAME_MS, GIF_HOLD_MS, MAX_SIZE, MIN_SIZE
 
-MORPH_SIZE = 128  # GIFs and strips are scaled up (nearest neighbour) to about this many pixels a face
 LABEL_COLOUR = (40, 40, 40)
 BACKGROUND = (255, 255, 255)
 GRID_COLUMNS = 8  # faces in a row of a grid of several faces
@@ -67,9 +68,6 @@ def _label_extent(labels: list[str], font: ImageFont.FreeTypeFont | ImageFont.Im
     return int(max(font.getlength(label) for label in labels))
 
 
-MIN_SIZE, MAX_SIZE = 16, 1024  # pixels a side a face may be written at
-
-
 def resized(images: Sequence[Image.Image], size: int | None) -> list[Image.Image]:
     """Faces at `size` pixels a side (Lanczos), for downloads bigger than the model draws; None: as drawn."""
     if size is None or all(image.width == size for image in images):
@@ -88,16 +86,11 @@ def png_bytes(image: Image.Image, record: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def morph_scale(resolution: int, scale: int | None) -> int:
-    return scale if scale else max(1, MORPH_SIZE // resolution)
-
-
-def morph_gif(frames: Sequence[Image.Image], scale: int = 1, duration: int = 120, hold: int = 700,
-              comment: str = "") -> bytes:
+def morph_gif(frames: Sequence[Image.Image], scale: int = 1, comment: str = "") -> bytes:
     """An endlessly looping GIF that goes from the first frame to the last and back, holding at both ends."""
     big = [f.resize((f.width * scale, f.height * scale), Image.Resampling.NEAREST) for f in frames]
     sequence = big + big[-2:0:-1]
-    durations = [hold if i in (0, len(big) - 1) else duration for i in range(len(sequence))]
+    durations = [GIF_HOLD_MS if i in (0, len(big) - 1) else GIF_FRAME_MS for i in range(len(sequence))]
     buffer = io.BytesIO()
     sequence[0].save(buffer, format="GIF", save_all=True, append_images=sequence[1:], duration=durations, loop=0,
                      disposal=1, comment=comment)

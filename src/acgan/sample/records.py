@@ -11,24 +11,22 @@ from typing import Any
 from PIL import Image
 
 from acgan.errors import UserError
-from acgan.sample.faces import Face
+from acgan.sample.contract import Face, face_json
 
 
-def face_record(source: str, step: int, seed: int, hair: str, eyes: str) -> dict[str, Any]:
+def face_record(source: str, step: int, face: Face) -> dict[str, Any]:
     """What made a face (run, step, seed, colours): the metadata every written face carries."""
-    return {"source": source, "step": step, "seed": seed, "hair": hair, "eyes": eyes}
+    return {"source": source, "step": step, **face_json(face)}
 
 
 def grid_record(source: str, step: int, faces: Sequence[Face]) -> dict[str, Any]:
     """What made a grid of faces: the same keys per face as `face_record`."""
-    return {"source": source, "step": step, "faces": [{"seed": s, "hair": h, "eyes": e} for s, h, e in faces]}
+    return {"source": source, "step": step, "faces": [face_json(face) for face in faces]}
 
 
 def morph_record(source: str, step: int, start: Face, end: Face, steps: int) -> dict[str, Any]:
     """What it takes to draw a morph again (PNG text chunk, GIF comment)."""
-    keys = ("seed", "hair", "eyes")
-    return {"source": source, "step": step, "from": dict(zip(keys, start, strict=True)),
-            "to": dict(zip(keys, end, strict=True)), "steps": steps}
+    return {"source": source, "step": step, "from": face_json(start), "to": face_json(end), "steps": steps}
 
 
 def faces_from_png(path: Path) -> tuple[str, list[Face]]:

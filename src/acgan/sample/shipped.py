@@ -33,6 +33,12 @@ def shipped_generator() -> Path:
     return shipped_folder() / f"{SHIPPED_NAME}.json"
 
 
+def model_path(run: str | Path | None) -> Path:
+    """Where a command or `acgan.load` reads a model from: the run folder or file it was given, or, given none,
+    the generator shipped inside the package. The one place that decides what "no run" means."""
+    return shipped_generator() if run is None else Path(run)
+
+
 def shipped_tagger() -> Path:
     return shipped_folder() / f"{TAGGER_NAME}.json"
 

@@ -6,7 +6,8 @@ Routes (all documented on the app's OpenAPI page, /docs):
 
     GET  /              the page (plain HTML/CSS/JS from acgan/static, nothing fetched from elsewhere)
     GET  /api/healthz   liveness and what is loaded
-    GET  /api/tags      the run's colour vocabulary with a swatch colour for each name
+    GET  /api/tags      the contract: the run's colours with a swatch for each, the seed rules, the limits, the
+                        morph's size and timing and the page's defaults (sample/contract.py)
     POST /api/generate  n faces with the requested colours; face k uses seed + k
     POST /api/recolour  one face (one seed) redrawn with several colour pairs
     POST /api/morph     frames between two faces, as JSON, an animated GIF or a PNG strip
@@ -14,20 +15,18 @@ Routes (all documented on the app's OpenAPI page, /docs):
 One image per seed: the faces are the pixels `FaceGenerator.generate` (and so `acgan generate`) draws for the
 same run, seed and colours. "random" as a colour is chosen from the face's own seed, so a request always gives
 the same answer. Bad input (unknown colour, n outside 1..64, a seed that is not an integer, a body over 16 KiB)
-is a 422 whose `message` names the field; the server keeps serving. Inference runs under a lock, so concurrent
+is a 422 whose `message` names the field; the server keeps serving. The network runs under a lock, so concurrent
 requests are safe.
 
-This module wires the routes; the work behind them is faces.py's, the bodies are schemas.py's, the guards
-limits.py's, and the model sits behind backend.py's `Backend`: `ModelBackend` wraps a loaded FaceGenerator,
-whether PyTorch or an ONNX export runs it (`acgan serve` uses RUN/generator.onnx when it is there and as new
-as the run's newest checkpoint).
+This module wires the routes; the work behind them is service.py's, the bodies are schemas.py's, the guards
+guards.py's. The model is a FaceGenerator, run by PyTorch or by onnxruntime on an export (`acgan serve` uses
+RUN/generator.onnx when it is there and as new as the run's newest checkpoint).
 """
 
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +35,22 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from acgan.errors import UserError
-from acgan.sample.generator import FaceGenerator, load
-from acgan.sample.shipped import shipped_folder
-from acgan.serve.backend import Backend, ModelBackend
-from acgan.serve.faces import FaceService
-from acgan.serve.limits import guard
+from acgan.sample.generator import FaceGenerator, load, load_onnx
+from acgan.sample.shipped import model_path
+from acgan.serve.guards import guard
+from acgan.serve.page import static_folder
 from acgan.serve.schemas import (
+    Contract,
     FacesResponse,
     GenerateRequest,
     Health,
     MorphRequest,
     MorphResponse,
     RecolourRequest,
-    TagsResponse,
     ValidationProblem,
 )
+from acgan.serve.service import FaceService
 
-STATIC = resources.files("acgan.serve") / "static"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 Responses = dict[int | str, dict[str, Any]]
 PROBLEMS: Responses = {422: {"model": ValidationProblem, "description": "Invalid input; `message` names the field."}}
@@ -61,11 +59,11 @@ MORPH_OUTPUT: Responses = {200: {"content": {"image/gif": {}, "image/png": {}},
                       "description": "JSON frames and GIF; or the GIF / PNG strip alone."}}
 
 
-def create_app(model: FaceGenerator | Backend, allowed_hosts: Sequence[str] = LOCAL_HOSTS) -> FastAPI:
-    """The FastAPI app serving `model` (a loaded FaceGenerator, or any Backend) and the page, answering requests
-    whose Host header names one of `allowed_hosts` (a page on another site that resolves its own name to this
-    machine, DNS rebinding, is refused)."""
-    service = FaceService(ModelBackend(model) if isinstance(model, FaceGenerator) else model)
+def create_app(model: FaceGenerator, allowed_hosts: Sequence[str] = LOCAL_HOSTS) -> FastAPI:
+    """The FastAPI app serving `model` and the page, answering requests whose Host header names one of
+    `allowed_hosts` (a page on another site that resolves its own name to this machine, DNS rebinding, is
+    refused)."""
+    service = FaceService(model)
     app = FastAPI(
         # The interactive /docs and /redoc pages load their scripts from public CDNs: off, so nothing here
         # reaches outside; /openapi.json describes the API.
@@ -80,9 +78,10 @@ def create_app(model: FaceGenerator | Backend, allowed_hosts: Sequence[str] = LO
 
     app.get("/api/healthz", response_model=Health, summary="Liveness", tags=["api"],
             description="Says the server is up and which checkpoint it serves.")(service.health)
-    app.get("/api/tags", response_model=TagsResponse, summary="The run's colours", tags=["api"],
+    app.get("/api/tags", response_model=Contract, summary="The run's colours and the rules", tags=["api"],
             description="The hair and eye colours this run knows, in label order, each with the swatch colour the "
-                        'page shows for it; "random" is accepted wherever a colour is.')(service.tags)
+                        'page shows for it ("random" is accepted wherever a colour is), and the rules every request '
+                        "keeps: seeds, limits, the morph's size and timing, the page's defaults.")(service.tags)
 
     @app.post("/api/generate", response_model=FacesResponse, responses={**PNG_OR_JSON, **PROBLEMS},
               summary="Draw faces", tags=["api"],
@@ -105,7 +104,7 @@ def create_app(model: FaceGenerator | Backend, allowed_hosts: Sequence[str] = LO
     def morph(request: MorphRequest) -> Response:
         return service.morph(request)
 
-    static = Path(str(STATIC))
+    static = static_folder()
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -115,24 +114,23 @@ def create_app(model: FaceGenerator | Backend, allowed_hosts: Sequence[str] = LO
     return app
 
 
-def load_for_serving(run: str | Path | None, checkpoint: str | None = None, backend: str = "auto") -> FaceGenerator:
-    """The run's generator (None: the shipped one): its ONNX export (RUN/generator.onnx) when asked for, or with
-    'auto' when the export exists, onnxruntime is installed and the export is of the newest checkpoint; PyTorch
-    otherwise."""
+def load_for_serving(run: str | Path | None, checkpoint: str | None = None, runtime: str = "auto") -> FaceGenerator:
+    """The run's generator (None: the shipped one): run by onnxruntime on its export (generator.onnx in the run
+    folder) when asked for, or with 'auto' when the export exists, onnxruntime is installed and the export is of
+    the newest checkpoint; by PyTorch otherwise."""
     model = load(run, checkpoint)
-    export = (shipped_folder() if run is None else Path(run)) / "generator.onnx"
-    if backend == "torch" or (backend == "auto" and not export.exists()):
+    source = model_path(run)
+    export = (source if source.is_dir() else source.parent) / "generator.onnx"
+    if runtime == "torch" or (runtime == "auto" and not export.exists()):
         return model
     try:
-        from acgan.sample.export import load_onnx
-
         onnx_model = load_onnx(export)
     except (ImportError, UserError) as err:
-        if backend == "onnx":
-            raise UserError(f"--backend onnx: cannot load {export} ({err}); run `acgan export {run}` first") from None
+        if runtime == "onnx":
+            raise UserError(f"--runtime onnx: cannot load {export} ({err}); run `acgan export {run}` first") from None
         print(f"not using {export} ({err}); serving with PyTorch")
         return model
-    if onnx_model.step != model.step and backend == "auto":
+    if onnx_model.step != model.step and runtime == "auto":
         print(f"{export} is of step {onnx_model.step}, the run is at step {model.step}: serving with PyTorch "
               f"(re-export with `acgan export {run}`)")
         return model
@@ -140,13 +138,13 @@ def load_for_serving(run: str | Path | None, checkpoint: str | None = None, back
 
 
 def serve(run: str | Path | None, host: str = "127.0.0.1", port: int = 8000, checkpoint: str | None = None,
-          backend: str = "auto", allowed_hosts: Sequence[str] = ()) -> None:
+          runtime: str = "auto", allowed_hosts: Sequence[str] = ()) -> None:
     """Load the run's generator once and serve the page and the API with uvicorn until interrupted."""
     import uvicorn
 
-    model = load_for_serving(run, checkpoint, backend)
+    model = load_for_serving(run, checkpoint, runtime)
     hosts = [*LOCAL_HOSTS, *([host] if host not in ("0.0.0.0", "::") else []), *allowed_hosts]
-    print(f"serving {model.source} (step {model.step}, {model.resolution} px, {model.backend}) at "
+    print(f"serving {model.source} (step {model.step}, {model.resolution} px, {model.runtime}) at "
           f"http://{host}:{port}/ (API description: http://{host}:{port}/openapi.json); "
           f"answering for hosts {', '.join(dict.fromkeys(hosts))}")
     uvicorn.run(create_app(model, hosts), host=host, port=port, log_level="info")

@@ -1,4 +1,4 @@
-"""The API's request and response bodies (pydantic), with the limits a request must keep."""
+"""The API's request and response bodies (pydantic), with the limits of sample/contract.py that a request must keep."""
 
 from __future__ import annotations
 
@@ -6,17 +6,28 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from acgan.sample.faces import MAX_SEED, RANDOM
-from acgan.sample.images import MAX_SIZE, MIN_SIZE
-from acgan.serve.page import MAX_FACES, MAX_STEPS
+from acgan.sample.contract import (
+    MAX_FACES,
+    MAX_MORPH_SCALE,
+    MAX_MORPH_STEPS,
+    MAX_SEED,
+    MAX_SIZE,
+    MIN_SIZE,
+    MORPH_SIZE,
+    MORPH_STEPS,
+    RANDOM,
+)
+from acgan.sample.images import GRID_COLUMNS
 
 Seed = Annotated[StrictInt, Field(ge=0, le=MAX_SEED, description=f"An integer 0..{MAX_SEED} (2**63 - 1).",
                                   examples=[42])]
 Colour = Annotated[str, Field(min_length=1, max_length=64, examples=["blue"],
-                              description='A colour of the run\'s vocabulary (GET /api/tags), or "random".')]
+                              description=f'A colour of the run\'s vocabulary (GET /api/tags), or "{RANDOM}".')]
 
 
 class Strict(BaseModel):
+    """Unknown keys are refused: in a request, a misspelt field; in the contract, a key its schema lacks."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -32,7 +43,8 @@ class GenerateRequest(Strict):
     seed: Seed | None = Field(None, description="First seed; when absent the server picks one and returns it.")
     format: Literal["json", "png"] = Field(
         "json", description='"json": base64 PNGs with each face\'s seed and colours; "png": one PNG '
-                            "(the face, or a grid of 8 columns when n > 1, as `acgan generate` draws it).")
+                            f"(the face, or a grid of {GRID_COLUMNS} columns when n > 1, as `acgan generate` draws it)."
+    )
     size: Size | None = None
 
 
@@ -45,7 +57,8 @@ class RecolourRequest(Strict):
     seed: Seed | None = Field(None, description="The face's seed; when absent the server picks one.")
     pairs: list[ColourPair] = Field(min_length=1, max_length=MAX_FACES,
                                     description=f"1..{MAX_FACES} colour pairs to draw the face in.")
-    format: Literal["json", "png"] = Field("json", description='"png": one grid, a face per pair, 8 across.')
+    format: Literal["json", "png"] = Field("json", description=f'"png": one grid, a face per pair, {GRID_COLUMNS} '
+                                                                  "across.")
     size: Size | None = None
 
 
@@ -58,12 +71,13 @@ class MorphEnd(Strict):
 class MorphRequest(Strict):
     start: MorphEnd = Field(alias="from", description="The first face.")
     end: MorphEnd = Field(alias="to", description="The last face.")
-    steps: StrictInt = Field(8, ge=2, le=MAX_STEPS, description=f"Frames, both ends included: 2..{MAX_STEPS}.")
+    steps: StrictInt = Field(MORPH_STEPS, ge=2, le=MAX_MORPH_STEPS,
+                             description=f"Frames, both ends included: 2..{MAX_MORPH_STEPS}.")
     format: Literal["json", "gif", "png"] = Field(
         "json", description='"json": base64 PNG frames and the GIF; "gif": the animated GIF (there and back); '
                             '"png": the frames in a strip.')
-    scale: StrictInt | None = Field(None, ge=1, le=16, description="Pixel size of the GIF and the strip "
-                                    "(default: about 128 px a side); JSON frames are never scaled.")
+    scale: StrictInt | None = Field(None, ge=1, le=MAX_MORPH_SCALE, description="Pixel size of the GIF and the "
+                                    f"strip (default: about {MORPH_SIZE} px a side); JSON frames are never scaled.")
     size: Size | None = None
 
 
@@ -88,24 +102,66 @@ class MorphResponse(BaseModel):
     gif: str = Field(description="base64 animated GIF, there and back, scaled up.")
 
 
-class Swatch(BaseModel):
+class Swatch(Strict):
     name: str
     rgb: tuple[int, int, int]
     hex: str
 
 
-class TagsResponse(BaseModel):
+class SeedRules(Strict):
+    max: str = Field(description="The largest seed, as digits (JavaScript numbers stop being exact at 2**53).")
+    new_below: int = Field(description="A seed picked for the user is below this.")
+    face_k: str
+    noise: str
+
+
+class Limits(Strict):
+    max_faces: int = Field(description="Faces in one request; colour pairs in one recolour.")
+    max_grid: int = Field(description="Faces in one grid picture.")
+    min_size: int
+    max_size: int
+
+
+class MorphRules(Strict):
+    steps: int = Field(description="Frames when none are asked for.")
+    max_steps: int
+    size: int = Field(description="Pixels a side a GIF's frames are enlarged to, about.")
+    max_scale: int
+    max_pixels: int = Field(description="Frames x pixels of a morph's GIF (there and back) at most.")
+    hold_ms: int = Field(description="How long the GIF shows its first and last frames.")
+    frame_ms: int = Field(description="How long the GIF shows every other frame.")
+
+
+class FaceJSON(Strict):
+    seed: int
+    hair: str
+    eyes: str
+
+
+class Defaults(Strict):
+    faces: int = Field(description="Faces the page draws at a time.")
+    morph_from: FaceJSON
+    morph_to: FaceJSON
+
+
+class Contract(Strict):
+    """sample/contract.py's contract_json: what the page is told (here and in a static site's model.json)."""
+
+    source: str
+    step: int
+    resolution: int
     hair: list[Swatch]
     eyes: list[Swatch]
-    random: str = Field(RANDOM, description="The name that asks for a colour chosen from the face's seed.")
-    resolution: int
-    max_faces: int = MAX_FACES
-    max_steps: int = MAX_STEPS
+    random: str = Field(description="The name that asks for a colour chosen from the face's seed.")
+    seeds: SeedRules
+    limits: Limits
+    morph: MorphRules
+    defaults: Defaults
 
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
-    backend: str
+    runtime: str = Field(description='What runs the network: "torch" or "onnx".')
     source: str
     step: int
     resolution: int

@@ -3,10 +3,10 @@
     site/index.html        the page `acgan serve` serves, told to run in the browser
     site/static/           its JavaScript and CSS: the same files as `acgan serve` (one page, two backends)
     site/model/            generator.onnx (weights stored as float16, computed in float32) and model.json (the
-                           colours, swatches, resolution, seed rules and the files the page loads, with sizes)
+                           contract GET /api/tags sends, sample/contract.py, and the files the page loads)
     site/ort/              ONNX Runtime Web from npm (web/package.json pins it; `make site` installs it)
 
-The page computes the noise of a seed in JavaScript exactly as acgan.sample.faces does, so the site draws the faces
+The page computes the noise of a seed in JavaScript exactly as acgan.sample.seeds does, so the site draws the faces
 `acgan generate` draws. Any static host serves the folder; `python -m http.server -d site` does locally.
 """
 
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from acgan.errors import UserError
-from acgan.sample.faces import MAX_SEED
-from acgan.sample.generator import FaceGenerator
-from acgan.serve.page import colour_choices, static_folder
+from acgan.sample.contract import contract_json
+from acgan.sample.generator import FaceGenerator, load_onnx
+from acgan.serve.page import static_folder
 from acgan.version import __version__
 
 ORT_PACKAGE = "onnxruntime-web"
@@ -111,7 +111,7 @@ def write_runtime(folder: Path, dist: Path, webgpu: bool) -> dict[str, int]:
 
 def write_model(folder: Path, model: FaceGenerator) -> Path:
     """The generator as ONNX with float16-stored weights, checked against PyTorch before the page gets it."""
-    from acgan.sample.export import export_onnx, load_onnx, max_difference
+    from acgan.sample.export import export_onnx, max_difference
 
     path = export_onnx(model, folder / "model" / "generator.onnx", fp16_weights=True)
     gap = max_difference(model, load_onnx(path))
@@ -132,13 +132,11 @@ def public_source(source: str) -> str:
 
 def model_json(model: FaceGenerator, onnx_path: Path, runtime: dict[str, int], version: str,
                webgpu: bool) -> dict[str, Any]:
-    """What the page needs to know before it loads anything: model.json."""
+    """What the page needs to know before it loads anything: model.json, the contract and the files to load."""
     onnx_bytes = onnx_path.read_bytes()
     return {
-        "format": 1, "acgan": __version__, "source": public_source(model.source), "step": model.step,
-        "z_dim": model.G.cfg.z_dim, **colour_choices(model.vocab, model.resolution),
-        "seeds": {"min": 0, "max": str(MAX_SEED), "face_k": "seed + k",
-                  "noise": "SplitMix64 + Box-Muller, docs/DESIGN.md 'The noise is our own'"},
+        "format": 2, "acgan": __version__, "z_dim": model.runner.cfg.z_dim,
+        **contract_json(model.vocab, model.resolution, public_source(model.source), model.step),
         "generator": {"file": "model/generator.onnx", "bytes": len(onnx_bytes),
                       "sha256": hashlib.sha256(onnx_bytes).hexdigest(),
                       "inputs": {"z": "float32 (batch, z_dim)", "hair": "float32 (batch, n_hair) colour weights",

@@ -141,7 +141,7 @@ def compile_mode(setting: str, placement: Placement) -> str:
     return "modules" if placement.distributed and mode not in ("off", "modules") else mode
 
 
-def step_runner(mode: str, draw: Callable[[], Any], update: Callable[[Any], None],
+def step_function(mode: str, draw: Callable[[], Any], update: Callable[[Any], None],
                 generator: torch.Generator) -> Callable[[], None]:
     """One call, one training step, run as `mode` says (see the module docstring)."""
     if mode in ("step", "step-graph"):

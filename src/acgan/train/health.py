@@ -1,7 +1,7 @@
 """Watching a run's health: divergence (non-finite steps) and collapse (faces all alike, D reading at chance).
 
-The guard itself is cheap and mostly on the device: GuardedOptimizer (engine.py) skips any step
-whose gradients are not finite; the loop counts skipped steps in a row on the device and only looks
+The guard itself is cheap and on the device: `optim.GuardedAdam` skips any step whose gradients are
+not finite; the loop counts skipped steps in a row on the device and only looks
 at the count when it logs. This module holds what the loop does with those numbers and the collapse
 watch, which draws a fixed batch of faces at every log step and compares their spread with real faces'.
 """
@@ -13,9 +13,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from acgan.data.faces import to_unit_range
+from acgan.data.face_data import to_unit_range
 from acgan.errors import UserError
-from acgan.sample.generator import Runner, draw
+from acgan.sample.generator import draw
+from acgan.sample.runners import Runner
 
 WATCH_FACES = 16
 COLLAPSE_RATIO = 0.15  # generated spread / real spread below this: the faces are close to identical
@@ -52,11 +53,11 @@ class CollapseWatch:
         self.warned_collapse = False
         self.chance_windows = 0
 
-    def measure(self, G: Runner) -> dict[str, float]:
+    def measure(self, runner: Runner) -> dict[str, float]:
         if not self.enabled:
             return {}
         labels = torch.zeros(WATCH_FACES, dtype=torch.long)
-        faces = draw(G, range(WATCH_FACES), labels, labels)
+        faces = draw(runner, range(WATCH_FACES), labels, labels)
         return {"spread": pixel_spread(faces) / self.real_spread}
 
     def warnings(self, step: int, numbers: dict[str, float]) -> list[str]:

@@ -20,10 +20,13 @@ from typing import Any
 
 from tqdm import tqdm
 
+from acgan.atomic import write_atomic
 from acgan.data.vocab import Vocabulary
 from acgan.judge.evaluate import BestKeeper
 from acgan.run.folder import RunLog
-from acgan.sample.generator import FaceGenerator, TorchGenerator, pairs_grid
+from acgan.sample.generator import FaceGenerator
+from acgan.sample.pictures import all_pairs_png
+from acgan.sample.runners import TorchRunner
 from acgan.train import engine
 from acgan.train.checkpointer import Checkpointer
 from acgan.train.health import CollapseWatch, DivergenceError, report
@@ -85,8 +88,7 @@ def periodic_work(session: Session, window: LogWindow, log: RunLog | None) -> No
     if saving:
         session.checkpointer.save_unless_skipping(state, window.skipped_in_a_row())
     if evaluating and session.keeper is not None and log is not None:
-        sampler = TorchGenerator(state.sampler, state.model_cfg)
-        numbers, improved = session.keeper(FaceGenerator(sampler, session.vocab, str(session.run), step))
+        numbers, improved = session.keeper(drawing_model(session))
         log.log(step, **numbers)
         if improved:
             session.checkpointer.save_best(state, numbers["eval_score"])
@@ -103,10 +105,16 @@ def finish(session: Session) -> None:
     samples = session.run / "samples"
     final = write_sample(session)
     if final is not None:
-        (samples / "latest.png").write_bytes(final.read_bytes())
+        write_atomic(samples / "latest.png", final.read_bytes())
     verb = "stopped" if state.step < session.settings.steps else "finished"
     print(f"{verb} at step {state.step}: checkpoint in {session.checkpointer.directory}, samples in {samples} "
           f"(latest: {samples / 'latest.png'})")
+
+
+def drawing_model(session: Session) -> FaceGenerator:
+    """The generator that draws this run's faces (the moving average when there is one), as it is at this step."""
+    state = session.state
+    return FaceGenerator(TorchRunner(state.sampler, state.model_cfg), session.vocab, str(session.run), state.step)
 
 
 def write_sample(session: Session) -> Path | None:
@@ -114,8 +122,7 @@ def write_sample(session: Session) -> Path | None:
     state = session.state
     path = session.run / "samples" / f"step-{state.step:08d}.png"
     try:
-        path.parent.mkdir(exist_ok=True)
-        pairs_grid(TorchGenerator(state.sampler, state.model_cfg), session.vocab, SAMPLE_SEED).save(path)
+        write_atomic(path, all_pairs_png(drawing_model(session), SAMPLE_SEED))
     except OSError as err:
         tqdm.write(f"warning: could not write {path}: {err}")
         return None
@@ -140,7 +147,7 @@ class LogWindow:
         numbers: dict[str, Any] = {key: float(v) if key.startswith("skipped") else float(v) / self.steps
                                    for key, v in engine.all_mean(sums, session.placement).items()}
         rate = self.steps * settings.batch_size * session.placement.world / (time.perf_counter() - self.start)
-        numbers.update(session.watch.measure(TorchGenerator(session.state.sampler, session.state.model_cfg)))
+        numbers.update(session.watch.measure(drawing_model(session).runner))
         if self.log is not None:
             self.log.log(step, **numbers, images_per_s=round(rate, 1))
             report(session.watch.warnings(step, numbers))

@@ -156,8 +156,8 @@ BUILTIN_DEFAULTS = {"mode_seeking": 1.0}
 COMPILE_MODES = ("auto", "off", "modules", "step", "graph", "step-graph")
 LEGACY_COMPILE = {"on": "modules"}  # runs started before the whole step could be one graph said "on"
 
-# Settings that change what is computed, not just how often it is logged or where it runs.
-# A resumed run refuses to change these without an explicit override.
+# Settings that change how often things are logged, saved or judged, or where the run runs, not what is computed:
+# a resumed run may change these freely. Any other setting changes the maths and needs an explicit --override.
 BOOKKEEPING_FIELDS = frozenset({"out", "steps", "log_every", "sample_every", "checkpoint_every", "device",
                                 "eval_every", "tagger", "compile", "max_bad_steps", "keep_checkpoints"})
 # Settings that decide the networks' shapes or the data's meaning: a resumed run cannot change them at all.

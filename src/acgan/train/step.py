@@ -1,7 +1,7 @@
 """One training step and the state it changes: G, D, their optimizers, the run's random generator.
 
     TrainState   everything a step changes, saved whole in every checkpoint (state_tensors / restore_state)
-    Runner       how this run calls the networks (compiled per module, wrapped for DDP, autocast)
+    StepNetworks how this run's step calls the networks (compiled per module, wrapped for DDP, autocast)
     TrainStep    one step as one function of the state, with static shapes and no host synchronisation:
                  draw  every random number of the step (batch, noise, labels, targets, augmentations)
                  update  D on reals and fakes, G through D, the average of G, the step's counters
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from acgan.data.faces import FaceData, to_unit_range
+from acgan.data.face_data import FaceData, to_unit_range
 from acgan.data.vocab import Vocabulary
 from acgan.nets import ModelConfig, build_networks
 from acgan.run.checkpoint import Checkpoint, CheckpointError, load_module, module_tensors
@@ -60,8 +60,8 @@ class TrainState:
 
 
 @dataclass
-class Runner:
-    """The networks as this run calls them (compiled per module, wrapped for DDP) and its autocast."""
+class StepNetworks:
+    """The networks as this run's step calls them (compiled per module, wrapped for DDP) and its autocast."""
 
     G: Callable[..., torch.Tensor]  # G's forward
     D: Callable[..., Any]  # D's forward in D's step
@@ -125,15 +125,15 @@ def build_state(settings: Settings, model_cfg: ModelConfig, placement: Placement
     return TrainState(model_cfg, G, D, opt_g, opt_d, rng, G_ema=G_ema)
 
 
-def build_runner(state: TrainState, settings: Settings, placement: Placement, precision: str) -> Runner:
+def build_step_networks(state: TrainState, settings: Settings, placement: Placement, precision: str) -> StepNetworks:
     mode = engine.compile_mode(settings.compile, placement)
     per_module = mode == "modules"
-    return Runner(G=engine.compiled(engine.distributed(state.G, placement), per_module),
-                  D=engine.compiled(engine.distributed(state.D, placement), per_module),
-                  D_frozen=engine.compiled(state.D, per_module),
-                  autocast=lambda: engine.autocast(placement.device, precision),
-                  objective=OBJECTIVES[settings.recipe_spec.objective],
-                  memory_format=engine.memory_format(placement.device, mode), placement=placement)
+    return StepNetworks(G=engine.compiled(engine.distributed(state.G, placement), per_module),
+                        D=engine.compiled(engine.distributed(state.D, placement), per_module),
+                        D_frozen=engine.compiled(state.D, per_module),
+                        autocast=lambda: engine.autocast(placement.device, precision),
+                        objective=OBJECTIVES[settings.recipe_spec.objective],
+                        memory_format=engine.memory_format(placement.device, mode), placement=placement)
 
 
 @torch.no_grad()
@@ -194,11 +194,12 @@ class Counters:
 
 
 class TrainStep:
-    """One training step of a run: `draw()` then `update(draws)`; calling it does both and counts the step."""
+    """One training step of a run: `update(draw())`; engine.step_function decides how that pair runs (eagerly,
+    compiled, or replayed as a CUDA graph)."""
 
-    def __init__(self, state: TrainState, runner: Runner, data: DeviceData, settings: Settings,
+    def __init__(self, state: TrainState, nets: StepNetworks, data: DeviceData, settings: Settings,
                  weights: LossWeights) -> None:
-        self.state, self.runner, self.data, self.settings, self.weights = state, runner, data, settings, weights
+        self.state, self.nets, self.data, self.settings, self.weights = state, nets, data, settings, weights
         self.augment = Augment(settings.augment)
         device = data.images.device
         names = ("d_loss", "d_real_hair_acc", "d_real_eye_acc", "g_loss") + (("g_spread",) if weights.mode_seeking
@@ -219,23 +220,23 @@ class TrainStep:
 
     def update(self, d: Draws) -> None:
         """One D update and one G update through D; then the average of G and the counters."""
-        state, runner, weights = self.state, self.runner, self.weights
+        state, nets, weights = self.state, self.nets, self.weights
         real, real_hair, real_eyes = self.real_batch(d.index)
-        with runner.autocast():
-            fake = runner.G(d.z, d.fake_hair, d.fake_eyes)
+        with nets.autocast():
+            fake = nets.G(d.z, d.fake_hair, d.fake_eyes)
             d_loss, d_stats = discriminator_loss(
-                runner.D, self.augment(real, d.seen_real), real_hair, real_eyes, self.augment(fake, d.seen_fake),
-                d.fake_hair, d.fake_eyes, d.real_target, d.fake_target, weights, runner.objective)
+                nets.D, self.augment(real, d.seen_real), real_hair, real_eyes, self.augment(fake, d.seen_fake),
+                d.fake_hair, d.fake_eyes, d.real_target, d.fake_target, weights, nets.objective)
         d_skipped = state.opt_d.step(d_loss)
 
         # G learns through D; its optimizer's backward reaches G's weights alone. D stays in training mode,
         # so its BatchNorm normalises this batch with the batch's own statistics, exactly as in D's step (the
         # Keras version of this recipe froze BatchNorm onto its moving averages here and learned nothing).
         def critic(images: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor) -> Any:
-            return runner.D_frozen(self.augment(images, d.seen_by_g), hair, eyes)
+            return nets.D_frozen(self.augment(images, d.seen_by_g), hair, eyes)
 
-        with runner.autocast():
-            g_loss, g_stats = generator_loss(critic, fake, d.fake_hair, d.fake_eyes, weights, runner.objective, d.z)
+        with nets.autocast():
+            g_loss, g_stats = generator_loss(critic, fake, d.fake_hair, d.fake_eyes, weights, nets.objective, d.z)
         g_skipped = state.opt_g.step(g_loss)
         self.ema_step.add_(1.0)
         if state.G_ema is not None:
@@ -244,11 +245,8 @@ class TrainStep:
 
     def real_batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The real faces at `index` as floats in [-1, 1], with their labels."""
-        images = to_unit_range(self.data.images[index]).contiguous(memory_format=self.runner.memory_format)
+        images = to_unit_range(self.data.images[index]).contiguous(memory_format=self.nets.memory_format)
         return images, self.data.hair[index], self.data.eyes[index]
-
-    def eager(self) -> None:
-        self.update(self.draw())
 
 
 def loss_weights(settings: Settings) -> LossWeights:

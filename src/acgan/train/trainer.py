@@ -10,23 +10,19 @@ Under torchrun every process trains; process 0 alone opens the run folder and wr
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from acgan.data.builtin import builtin_data
-from acgan.data.faces import FaceData
-from acgan.data.folder import load_folder
+from acgan.data.dataset import load_folder
+from acgan.data.face_data import FaceData
 from acgan.errors import ConfigError
 from acgan.judge.evaluate import BestKeeper
 from acgan.judge.tagger import load_tagger
 from acgan.run.checkpoint import Checkpoint, CheckpointError, Record, checkpoint_dir, latest_checkpoint, load_checkpoint
-from acgan.run.folder import code_version, find_latest_run, new_run_dir, read_run_config, truncate_log
+from acgan.run.folder import find_latest_run, new_run_dir, read_run_config, truncate_log, write_run_config
 from acgan.train import engine
 from acgan.train.checkpointer import Checkpointer
 from acgan.train.engine import Placement
@@ -36,8 +32,8 @@ from acgan.train.settings import Settings, resume_settings
 from acgan.train.step import (
     DeviceData,
     TrainStep,
-    build_runner,
     build_state,
+    build_step_networks,
     loss_weights,
     model_config,
     restore_state,
@@ -45,7 +41,7 @@ from acgan.train.step import (
 
 
 def train(settings: Settings) -> Path:
-    """Start a new run in `settings.out`; returns the run folder."""
+    """Start a new run in the folder `Settings.out` names; returns the run folder."""
     return _run(lambda: (settings, new_run_dir(settings.out)), resuming=False, device_name=settings.device)
 
 
@@ -112,16 +108,18 @@ def _train(settings: Settings, run: Path, checkpoint: Checkpoint | None, placeme
             truncate_log(run / "log.jsonl", state.step)
         say(f"resuming {run} from step {state.step}")
     elif placement.is_main:
-        write_run_config(run, settings, template, data, placement, precision)
-    runner = build_runner(state, settings, placement, precision)
+        write_run_config(run, settings=settings.to_json(), model=template.model, vocab=data.vocab.to_json(),
+                         data=data_summary(data), device=str(placement.device), processes=placement.world,
+                         precision=precision)
+    nets = build_step_networks(state, settings, placement, precision)
     device_data = DeviceData.from_faces(data, placement.device, placement.rank, placement.world)
-    train_step = TrainStep(state, runner, device_data, settings, loss_weights(settings))
+    train_step = TrainStep(state, nets, device_data, settings, loss_weights(settings))
     mode = engine.compile_mode(settings.compile, placement)
     if settings.compile not in ("auto", mode):
         say(f"note: --compile {settings.compile} is for one process; under torchrun the networks are compiled "
             "one by one")
     say(f"training on {placement.device} (x{placement.world} processes), {precision}, step run as: {mode}")
-    loop(Session(state=state, step=engine.step_runner(mode, train_step.draw, train_step.update, state.rng),
+    loop(Session(state=state, step=engine.step_function(mode, train_step.draw, train_step.update, state.rng),
                  counters=train_step.counters, settings=settings, run=run, vocab=data.vocab, placement=placement,
                  checkpointer=Checkpointer(run, template, settings.keep_checkpoints, placement, state.step),
                  watch=CollapseWatch(device_data.images, model_cfg.n_hair, enabled=placement.is_main),
@@ -137,15 +135,6 @@ def load_data(settings: Settings) -> FaceData:
 
 def data_summary(data: FaceData) -> dict[str, Any]:
     return {"source": data.source, "faces": len(data), "notes": data.notes}
-
-
-def write_run_config(run: Path, settings: Settings, template: Record, data: FaceData, placement: Placement,
-                     precision: str) -> None:
-    record = {"settings": settings.to_json(), "model": template.model, "vocab": data.vocab.to_json(),
-              "data": data_summary(data), "acgan_version": code_version(), "torch_version": torch.__version__,
-              "device": str(placement.device), "processes": placement.world, "precision": precision,
-              "created": datetime.now().isoformat(timespec="seconds")}
-    (run / "config.json").write_text(json.dumps(record, indent=2))
 
 
 def best_keeper(settings: Settings, data: FaceData, run: Path, placement: Placement) -> BestKeeper:

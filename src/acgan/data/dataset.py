@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from acgan.data.cache import default_cache_dir, read_cache, write_cache
-from acgan.data.faces import FaceData
+from acgan.data.face_data import FaceData
 from acgan.data.pixels import to_rgb
 from acgan.data.tags import DataError, TagRow, TagTable, describe_dropped, read_tags
 from acgan.data.vocab import DEFAULT_VOCAB, Vocabulary

@@ -1,4 +1,4 @@
-"""What one face is: a seed and two colours. Its noise and any "random" colour come from the seed alone.
+"""What a seed means: the noise of its face, and the colours "random" picks for it, from the seed alone.
 
 One image per seed, everywhere: face k of a request with seed s is drawn from the noise of seed
 s + k, so a face never depends on the device, on which tool asked for it or on what else is in the
@@ -24,11 +24,7 @@ import torch
 
 from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
-
-MAX_SEED = 2**63 - 1
-RANDOM = "random"  # a colour chosen from the face's own seed
-
-Face = tuple[int, str, str]  # (seed, hair, eyes) with canonical colour names
+from acgan.sample.contract import MAX_SEED, RANDOM
 
 NOISE_STREAM, COLOUR_STREAM = 0, 1  # two streams per seed that never share a key
 GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment: 2**64 / the golden ratio, odd
@@ -42,6 +38,13 @@ def check_seed(seed: int, name: str = "seed") -> int:
     if not 0 <= seed <= MAX_SEED:
         raise UserError(f"{name} must be a whole number from 0 to {MAX_SEED}, got {seed}")
     return seed
+
+
+def check_seeds(seed: int, n: int) -> None:
+    """The seeds of n faces from `seed` (face k uses seed + k) must all be seeds."""
+    check_seed(seed)
+    if seed + n - 1 > MAX_SEED:
+        raise UserError(f"seed + n - 1 must be at most {MAX_SEED} (face k uses seed + k), got seed {seed} and n {n}")
 
 
 def mix64(z: np.ndarray) -> np.ndarray:
@@ -130,8 +133,3 @@ def colours_for(vocab: Vocabulary, seed: int, hair: str, eyes: str) -> tuple[str
     hair_index = hair_pick if hair.strip().lower() == RANDOM else vocab.hair_index(hair)
     eyes_index = eyes_pick if eyes.strip().lower() == RANDOM else vocab.eye_index(eyes)
     return vocab.hair[hair_index], vocab.eyes[eyes_index]
-
-
-def default_pair(vocab: Vocabulary) -> tuple[str, str]:
-    """The colours a morph uses when none are given: blonde hair and blue eyes, or the vocabulary's first."""
-    return ("blonde" if "blonde" in vocab.hair else vocab.hair[0], "blue" if "blue" in vocab.eyes else vocab.eyes[0])
