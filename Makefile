@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 # ONNX Runtime Web for `acgan site`: from the npm registry at the version web/package-lock.json pins, never a CDN.
 ORT := web/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs
+# The page's JavaScript is linted by ESLint and type-checked from its JSDoc by TypeScript, pinned beside ORT.
+ESLINT := web/node_modules/.bin/eslint
+TSC := web/node_modules/.bin/tsc
 
 .PHONY: setup demo test lint site web
 
@@ -52,6 +55,9 @@ $(CHROMIUM):
 		|| echo "could not install chromium: the browser test will be skipped"; \
 	else echo "chromium missing: the browser test will be skipped (apt-get install chromium)"; fi
 
-lint: setup
+lint: setup web
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/mypy
+	@test -x $(ESLINT) || { echo "cannot lint the page's JavaScript: $(ESLINT) is missing (install node and npm, then make web)"; exit 1; }
+	$(ESLINT) --config web/eslint.config.mjs src/acgan/serve/static
+	$(TSC) -p web

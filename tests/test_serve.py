@@ -149,10 +149,10 @@ def test_tags_list_the_vocabulary_in_label_order_with_swatches(client, model: Fa
 def test_the_page_and_its_files_are_served_and_load_nothing_from_elsewhere(client) -> None:
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert 'href="static/app.css"' in page.text and 'src="static/app.js"' in page.text  # relative: any sub-path
+    assert 'href="static/app.css"' in page.text and 'src="static/main.js"' in page.text  # relative: any sub-path
     texts = [page.text]
     files = sorted(static_folder().glob("*.[jc]s*"))
-    assert {"app.js", "app.css", "noise.js", "server.js", "browser.js"} <= {path.name for path in files}
+    assert {"main.js", "app.css", "noise.js", "server.js", "browser.js"} <= {path.name for path in files}
     for path in files:
         response = client.get(f"/static/{path.name}")
         kind = "javascript" if path.suffix == ".js" else "text/css"

@@ -1,19 +1,34 @@
-// The page's backend on a static site (`acgan site`): the generator runs here, in ONNX Runtime Web, on the noise
-// noise.js makes from each seed, so the faces are the ones `acgan generate` draws. Nothing leaves this site: the
-// model, its metadata and the runtime are files beside the page (model/, ort/).
-import { DEVICE_KEY, Unreachable } from "./backend.js";
-import { RANDOM } from "./dom.js";
+// The page's FaceGenerator on a static site (`acgan site`): the generator runs here, in ONNX Runtime Web, on the
+// noise noise.js makes from each seed, so the faces are the ones `acgan generate` draws. Nothing leaves this site:
+// the model, its metadata and contract (model.json) and the runtime are files beside the page (model/, ort/).
+import { DEVICE_KEY, readContract, Unreachable } from "./contract.js";
 import { encodeGif } from "./gif.js";
 import { noiseForSeed, randomColours, slerp } from "./noise.js";
 import { dataUrl, enlarge, facePixels, pngFile, upscale } from "./pictures.js";
 import { jsonText } from "./seeds.js";
 
-const MORPH_SIZE = 128; // GIF frames are enlarged to about this many pixels, as the server's are
+/**
+ * @typedef {import("./contract.js").ColourPair} ColourPair
+ * @typedef {import("./contract.js").Contract} Contract
+ * @typedef {import("./contract.js").DrawRequest} DrawRequest
+ * @typedef {import("./contract.js").Face} Face
+ * @typedef {import("./contract.js").FaceGenerator} FaceGenerator
+ * @typedef {import("./contract.js").FaceRequest} FaceRequest
+ * @typedef {import("./contract.js").Morph} Morph
+ * @typedef {import("./contract.js").MorphRequest} MorphRequest
+ * @typedef {"hair" | "eyes"} Attribute
+ * @typedef {{seed: bigint, hair: string, eyes: string}} Resolved  a face whose colours are the model's own names
+ * @typedef {{module: string, wasm: string, name: string}} Runtime
+ * @typedef {any} Ort  ONNX Runtime Web's module, loaded from the site's own ort/ folder
+ */
+
+/** @type {{wasm: Runtime, webgpu: Runtime}} */
 const RUNTIMES = {
   wasm: { module: "ort/ort.wasm.min.mjs", wasm: "ort/ort-wasm-simd-threaded.wasm", name: "WebAssembly" },
   webgpu: { module: "ort/ort.webgpu.min.mjs", wasm: "ort/ort-wasm-simd-threaded.asyncify.wasm", name: "WebGPU" },
 };
 
+/** @param {string} url */
 async function fetchOrFail(url) {
   let response;
   try {
@@ -25,9 +40,15 @@ async function fetchOrFail(url) {
   return response;
 }
 
-/** A file's bytes, calling onBytes(n) as each piece arrives (the loading bar). */
+/**
+ * A file's bytes, calling onBytes(n) as each piece arrives (the loading bar).
+ * @param {string} url
+ * @param {(n: number) => void} onBytes
+ */
 async function fetchBytes(url, onBytes) {
-  const reader = (await fetchOrFail(url)).body.getReader();
+  const body = (await fetchOrFail(url)).body;
+  if (!body) throw new Unreachable(`The model could not be loaded: ${url} came empty.`);
+  const reader = body.getReader();
   const pieces = [];
   let length = 0;
   for (;;) {
@@ -46,30 +67,43 @@ async function fetchBytes(url, onBytes) {
   return bytes;
 }
 
-/** Whether this site ships the WebGPU runtime and this browser has WebGPU: then the page offers the choice. */
-export function gpuOffered(meta) {
-  return Boolean(meta.runtime.webgpu && navigator.gpu);
+/**
+ * Whether this site ships the WebGPU runtime and this browser has WebGPU: then the page offers the choice.
+ * @param {any} meta  model.json
+ */
+function gpuOffered(meta) {
+  return Boolean(meta.runtime.webgpu && "gpu" in navigator && navigator.gpu);
 }
 
-function runtimeFor(meta) {
-  return gpuOffered(meta) && localStorage.getItem(DEVICE_KEY) === "webgpu" ? "webgpu" : "wasm";
-}
-
-export async function open(onProgress = () => {}) {
+/**
+ * @param {(loaded: number, total: number) => void} onProgress
+ * @returns {Promise<FaceGenerator>}
+ */
+export async function open(onProgress) {
   const meta = await (await fetchOrFail("model/model.json")).json();
-  const device = runtimeFor(meta);
+  const device = gpuOffered(meta) && localStorage.getItem(DEVICE_KEY) === "webgpu" ? "webgpu" : "wasm";
   const runtime = RUNTIMES[device];
   const total = meta.generator.bytes + meta.runtime.files[runtime.wasm];
   let loaded = 0;
+  /** @param {number} n */
   const onBytes = (n) => { loaded += n; onProgress(loaded, total); };
-  const [model, wasm] = await Promise.all([fetchBytes(meta.generator.file, onBytes), fetchBytes(runtime.wasm, onBytes)]);
+  const [model, wasm] = await Promise.all([fetchBytes(meta.generator.file, onBytes),
+    fetchBytes(runtime.wasm, onBytes)]);
+  /** @type {Ort} */
   const ort = await import(new URL(runtime.module, document.baseURI).href);
   ort.env.wasm.wasmBinary = wasm;
   ort.env.wasm.numThreads = 1; // threads need a cross-origin-isolated page, which a static host cannot promise
   const session = await ort.InferenceSession.create(model, { executionProviders: [device] });
-  return new BrowserBackend(meta, ort, session, runtime.name);
+  return new BrowserFaceGenerator(readContract(meta), meta.z_dim, ort, session, runtime.name, gpuOffered(meta));
 }
 
+/**
+ * Per-colour weights going from one-hot `from` to one-hot `to` at t in [0, 1].
+ * @param {number} n
+ * @param {number} from
+ * @param {number} to
+ * @param {number} t
+ */
 function blend(n, from, to, t) {
   const weights = new Float32Array(n);
   weights[from] += 1 - t;
@@ -77,99 +111,149 @@ function blend(n, from, to, t) {
   return weights;
 }
 
-class BrowserBackend {
-  constructor(meta, ort, session, deviceName) {
+/** @implements {FaceGenerator} */
+class BrowserFaceGenerator {
+  /**
+   * @param {Contract} contract
+   * @param {number} zDim
+   * @param {Ort} ort
+   * @param {any} session  an ort.InferenceSession over the generator
+   * @param {string} deviceName
+   * @param {boolean} gpu  whether the visitor may choose WebGPU
+   */
+  constructor(contract, zDim, ort, session, deviceName, gpu) {
+    /** @type {"browser"} */
     this.mode = "browser";
-    this.meta = meta;
+    this.contract = contract;
+    this.zDim = zDim;
     this.ort = ort;
     this.session = session;
-    this.info = {
-      hair: meta.hair, eyes: meta.eyes, resolution: meta.resolution, maxFaces: meta.max_faces,
-      maxSteps: meta.max_steps, source: meta.source, step: meta.step, gpuOffered: gpuOffered(meta),
-    };
-    this.label = `${meta.resolution} px · step ${meta.step} · in your browser (${deviceName})`;
-    this.queue = Promise.resolve(); // one run at a time, as the server keeps one
+    this.gpuOffered = gpu;
+    this.label = `${contract.resolution} px · step ${contract.step} · in your browser (${deviceName})`;
+    /** @type {Promise<unknown>} one run at a time, as the server keeps one */
+    this.queue = Promise.resolve();
   }
 
+  /**
+   * @param {Attribute} attribute
+   * @param {string} name
+   */
   index(attribute, name) {
-    const index = this.info[attribute].findIndex((s) => s.name === name);
+    const index = this.contract[attribute].findIndex((s) => s.name === name);
     if (index < 0) throw new Error(`unknown ${attribute} colour "${name}"`);
     return index;
   }
 
-  /** The face a request names: "random" becomes the colour the seed's colour stream picks. */
+  /**
+   * The face a request names: "random" becomes the colour the seed's colour stream picks.
+   * @param {bigint} seed
+   * @param {string} hair
+   * @param {string} eyes
+   * @returns {Resolved}
+   */
   resolve(seed, hair, eyes) {
-    const [hairPick, eyesPick] = randomColours(seed, this.info.hair.length, this.info.eyes.length);
+    const { hair: hairs, eyes: eyess, random } = this.contract;
+    const [hairPick, eyesPick] = randomColours(seed, hairs.length, eyess.length);
     return {
       seed,
-      hair: hair === RANDOM ? this.info.hair[hairPick].name : this.info.hair[this.index("hair", hair)].name,
-      eyes: eyes === RANDOM ? this.info.eyes[eyesPick].name : this.info.eyes[this.index("eyes", eyes)].name,
+      hair: hair === random ? hairs[hairPick].name : hairs[this.index("hair", hair)].name,
+      eyes: eyes === random ? eyess[eyesPick].name : eyess[this.index("eyes", eyes)].name,
     };
   }
 
-  /** ImageData per row of (noise, hair weights, eye weights), drawn in one batch. */
+  /**
+   * ImageData per row of (noise, hair weights, eye weights), drawn in one batch.
+   * @param {Float32Array[]} noises
+   * @param {Float32Array[]} hairWeights
+   * @param {Float32Array[]} eyesWeights
+   * @returns {Promise<ImageData[]>}
+   */
   async draw(noises, hairWeights, eyesWeights) {
     const { Tensor } = this.ort;
     const n = noises.length;
+    /**
+     * @param {Float32Array[]} rows
+     * @param {number} width
+     */
     const stack = (rows, width) => {
       const flat = new Float32Array(n * width);
       rows.forEach((row, i) => flat.set(row, i * width));
       return new Tensor("float32", flat, [n, width]);
     };
     const feeds = {
-      z: stack(noises, this.meta.z_dim), hair: stack(hairWeights, this.info.hair.length),
-      eyes: stack(eyesWeights, this.info.eyes.length),
+      z: stack(noises, this.zDim), hair: stack(hairWeights, this.contract.hair.length),
+      eyes: stack(eyesWeights, this.contract.eyes.length),
     };
     const run = this.queue.then(() => this.session.run(feeds));
     this.queue = run.catch(() => {});
     const { image } = await run;
-    const side = this.info.resolution;
+    const side = this.contract.resolution;
     return Array.from({ length: n }, (_, i) => facePixels(image.data, i, side));
   }
 
-  record(face, extra = {}) {
-    return jsonText({ source: this.info.source, step: this.info.step, seed: face.seed, hair: face.hair,
-      eyes: face.eyes, ...extra });
+  /**
+   * The JSON a face's PNG carries, as `acgan generate` writes it.
+   * @param {Resolved} face
+   */
+  record(face) {
+    return jsonText({ source: this.contract.source, step: this.contract.step, seed: face.seed, hair: face.hair,
+      eyes: face.eyes });
   }
 
-  /** Faces {seed, hair, eyes} (colour names resolved) drawn, each with its PNG and its pixels. */
+  /**
+   * Faces (colour names resolved) drawn, each with its PNG and its pixels.
+   * @param {Resolved[]} wanted
+   * @returns {Promise<Face[]>}
+   */
   async faces(wanted) {
-    const oneHot = (attribute, name) => blend(this.info[attribute].length, this.index(attribute, name),
+    /**
+     * @param {Attribute} attribute
+     * @param {string} name
+     */
+    const oneHot = (attribute, name) => blend(this.contract[attribute].length, this.index(attribute, name),
       this.index(attribute, name), 0);
-    const images = await this.draw(wanted.map((f) => noiseForSeed(f.seed, this.meta.z_dim)),
+    const images = await this.draw(wanted.map((f) => noiseForSeed(f.seed, this.zDim)),
       wanted.map((f) => oneHot("hair", f.hair)), wanted.map((f) => oneHot("eyes", f.eyes)));
     return Promise.all(wanted.map(async (face, i) => ({
       ...face, pixels: images[i], png: dataUrl(await pngFile(images[i], this.record(face)), "image/png"),
     })));
   }
 
+  /** @param {DrawRequest} request */
   generate({ seed, n, hair, eyes }) {
     return this.faces(Array.from({ length: n }, (_, k) => this.resolve(seed + BigInt(k), hair, eyes)));
   }
 
+  /** @param {{seed: bigint, pairs: ColourPair[]}} request */
   recolour({ seed, pairs }) {
     return this.faces(pairs.map((pair) => this.resolve(seed, pair.hair, pair.eyes)));
   }
 
-  /** acgan.sample.generator.FaceGenerator.morph in the browser: noise on a great circle, colours blended. */
+  /**
+   * acgan.sample.generator.FaceGenerator.morph in the browser: noise on a great circle, colours blended; the GIF
+   * as acgan.sample.pictures.Morph.gif makes it (the contract's frame size and timing).
+   * @param {MorphRequest} request
+   * @returns {Promise<Morph>}
+   */
   async morph({ from, to, steps }) {
     const start = this.resolve(from.seed, from.hair, from.eyes);
     const end = this.resolve(to.seed, to.hair, to.eyes);
     const ts = Array.from({ length: steps }, (_, i) => i / (steps - 1));
-    const z = this.meta.z_dim;
-    const colours = (attribute) => ts.map((t) => blend(this.info[attribute].length,
+    const z = this.zDim;
+    /** @param {Attribute} attribute */
+    const colours = (attribute) => ts.map((t) => blend(this.contract[attribute].length,
       this.index(attribute, start[attribute]), this.index(attribute, end[attribute]), t));
     const images = await this.draw(slerp(noiseForSeed(start.seed, z), noiseForSeed(end.seed, z), ts),
       colours("hair"), colours("eyes"));
-    const keys = ["seed", "hair", "eyes"];
-    const pick = (face) => Object.fromEntries(keys.map((k) => [k, face[k]]));
-    const record = { source: this.info.source, step: this.info.step, from: pick(start), to: pick(end), steps };
+    /** @param {Resolved} face */
+    const pick = (face) => ({ seed: face.seed, hair: face.hair, eyes: face.eyes });
+    const record = { source: this.contract.source, step: this.contract.step, from: pick(start), to: pick(end), steps };
     const frames = await Promise.all(images.map(async (image, i) => dataUrl(
       await pngFile(image, jsonText({ ...record, frame: i })), "image/png")));
-    const scale = Math.max(1, Math.floor(MORPH_SIZE / this.info.resolution));
-    const big = images.map((image) => enlarge(image, scale));
+    const { size, holdMs, frameMs } = this.contract.morph;
+    const big = images.map((image) => enlarge(image, Math.max(1, Math.floor(size / this.contract.resolution))));
     const there = [...big, ...big.slice(1, -1).reverse()]; // there and back, as the server's GIF
-    const delays = there.map((_, i) => (i === 0 || i === big.length - 1 ? 70 : 12));
+    const delays = there.map((_, i) => Math.round((i === 0 || i === big.length - 1 ? holdMs : frameMs) / 10));
     return {
       from: { ...start, pixels: images[0], png: frames[0] },
       to: { ...end, pixels: images[images.length - 1], png: frames[frames.length - 1] },
@@ -177,10 +261,15 @@ class BrowserBackend {
     };
   }
 
-  /** The face as a PNG file `size` pixels a side: upscaled with Lanczos as Pillow does it, with its metadata. */
+  /**
+   * The face as a PNG file `size` pixels a side: upscaled with Lanczos as Pillow does it, with its metadata.
+   * @param {Face} face
+   * @param {number} size
+   */
   async picture(face, size) {
     const drawn = face.pixels ? face : (await this.faces([this.resolve(face.seed, face.hair, face.eyes)]))[0];
-    const image = size === this.info.resolution ? drawn.pixels : upscale(drawn.pixels, size);
+    const pixels = /** @type {ImageData} */ (drawn.pixels);
+    const image = size === this.contract.resolution ? pixels : upscale(pixels, size);
     return new Blob([await pngFile(image, this.record(drawn))], { type: "image/png" });
   }
 }

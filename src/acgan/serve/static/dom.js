@@ -1,30 +1,67 @@
-// Small pieces of the page built from data: elements, colour tags, face pictures, colour choices.
-// Nothing here sets an inline style attribute (the page runs under style-src 'self'): colours go through CSSOM.
+// Small pieces of the page built from data: finding and making elements, error boxes, busy buttons, face pictures,
+// downloads. Nothing here sets an inline style attribute (the page runs under style-src 'self'): colours go through
+// CSSOM.
 
-export const RANDOM = "random";
+/** @typedef {import("./contract.js").Face} Face */
 
-export const $ = (selector, root = document) => root.querySelector(selector);
+/**
+ * The page's element that `selector` finds, of the given type (the page's own markup: always there).
+ * @template {Element} T
+ * @param {string} selector
+ * @param {new (...args: any[]) => T} type
+ * @param {ParentNode} [root]
+ * @returns {T}
+ */
+export function find(selector, type, root = document) {
+  const node = root.querySelector(selector);
+  if (!(node instanceof type)) throw new Error(`the page has no ${type.name} ${selector}`);
+  return node;
+}
 
-/** An element with properties ("class", "data-*", "aria-*", "--custom" CSS properties, or DOM properties). */
+/**
+ * The HTML element `selector` finds.
+ * @param {string} selector
+ */
+export const $ = (selector) => find(selector, HTMLElement);
+
+/**
+ * An element with properties ("class", "data-*", "aria-*", "--custom" CSS properties, or DOM properties).
+ * @param {string} tag
+ * @param {Record<string, unknown>} [props]
+ * @param {...(Node | string | null | undefined)} children
+ * @returns {HTMLElement}
+ */
 export function element(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("--")) node.style.setProperty(key, value);
-    else if (key.startsWith("data-") || key.startsWith("aria-")) node.setAttribute(key, value);
-    else node[key] = value;
+    if (key === "class") node.className = String(value);
+    else if (key.startsWith("--")) node.style.setProperty(key, String(value));
+    else if (key.startsWith("data-") || key.startsWith("aria-")) node.setAttribute(key, String(value));
+    else /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (node))[key] = value;
   }
   node.append(...children.filter((child) => child !== null && child !== undefined));
   return node;
 }
 
+/**
+ * Show an error in the box `id`, or hide the box (error null).
+ * @param {string} id
+ * @param {Error | string | null} error
+ */
 export function showError(id, error) {
-  const box = document.getElementById(id);
-  box.textContent = error ? String(error.message || error) : "";
+  const box = $(`#${id}`);
+  box.textContent = error ? String(error instanceof Error ? error.message : error) : "";
   box.hidden = !error;
 }
 
-/** Disable a button and mark a region busy while `work` runs. */
+/**
+ * Disable a button and mark a region busy while `work` runs.
+ * @template T
+ * @param {HTMLButtonElement} button
+ * @param {HTMLElement | null} region
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
 export async function busy(button, region, work) {
   button.disabled = true;
   button.classList.add("busy");
@@ -38,30 +75,26 @@ export async function busy(button, region, work) {
   }
 }
 
-export class Colours {
-  constructor(info) {
-    this.hex = { hair: {}, eyes: {} };
-    for (const attribute of ["hair", "eyes"]) {
-      for (const s of info[attribute]) this.hex[attribute][s.name] = s.hex;
-    }
-  }
-
-  tag(attribute, name, suffix) {
-    return element("span", { class: "tag" },
-      element("i", { "--c": this.hex[attribute][name] || "#ccc", "aria-hidden": "true" }),
-      suffix ? `${name} ${suffix}` : name);
-  }
-}
-
+/** @param {{seed: bigint, hair: string, eyes: string}} face */
 export function describe(face) {
   return `seed ${face.seed}: ${face.hair} hair, ${face.eyes} eyes`;
 }
 
+/**
+ * @param {{seed: bigint, hair: string, eyes: string}} face
+ * @param {number} [size]
+ * @param {number} [resolution]
+ */
 export function fileName(face, size, resolution) {
   const upscaled = size && size !== resolution ? `-${size}px` : "";
   return `acgan-${face.seed}-${face.hair}-hair-${face.eyes}-eyes${upscaled}.png`;
 }
 
+/**
+ * @param {Face} face
+ * @param {number} resolution
+ * @param {number} [width]
+ */
 export function faceImage(face, resolution, width) {
   return element("img", {
     class: "pixel", src: face.png, width: width || resolution, height: width || resolution,
@@ -69,46 +102,11 @@ export function faceImage(face, resolution, width) {
   });
 }
 
-function swatchOption(attribute, name, hex, checked, onChange) {
-  const random = name === RANDOM;
-  const input = element("input", { type: "radio", name: attribute, value: name, checked });
-  input.addEventListener("change", onChange);
-  const dot = random ? element("span", { class: "dot", "aria-hidden": "true", textContent: "?" })
-    : element("span", { class: "dot", "--c": hex, "aria-hidden": "true" });
-  return element("label", { class: random ? "swatch random" : "swatch", title: `${name} ${attribute}` },
-    input, dot, element("span", { class: "name", textContent: name }));
-}
-
-export function buildSwatches(attribute, list, initial, onChange) {
-  document.getElementById(`${attribute}-swatches`).replaceChildren(
-    swatchOption(attribute, RANDOM, "", initial === RANDOM, onChange),
-    ...list.map((s) => swatchOption(attribute, s.name, s.hex, s.name === initial, onChange)));
-}
-
-export function chosen(attribute) {
-  const checked = document.querySelector(`input[name="${attribute}"]:checked`);
-  return checked ? checked.value : RANDOM;
-}
-
-export function choose(attribute, name) {
-  const input = document.querySelector(`input[name="${attribute}"][value="${CSS.escape(name)}"]`);
-  if (input) input.checked = true;
-  return Boolean(input);
-}
-
-export function fillSelect(select, attribute, colours, list, initial) {
-  select.replaceChildren(...[RANDOM, ...list.map((s) => s.name)].map(
-    (name) => element("option", { value: name, textContent: name, selected: name === initial })));
-  const dot = select.parentElement.querySelector(".dot");
-  const paint = () => {
-    dot.classList.toggle("random", select.value === RANDOM);
-    dot.style.setProperty("--c", colours.hex[attribute][select.value] || "#ccc");
-  };
-  select.addEventListener("change", paint);
-  paint();
-}
-
-/** Save a Blob under a file name, as a click on a download link would. */
+/**
+ * Save a Blob under a file name, as a click on a download link would.
+ * @param {Blob} blob
+ * @param {string} name
+ */
 export function saveBlob(blob, name) {
   const url = URL.createObjectURL(blob);
   const link = element("a", { href: url, download: name, hidden: true });

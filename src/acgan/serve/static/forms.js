@@ -3,25 +3,52 @@ import { showError } from "./dom.js";
 import { parseSeed, SeedError } from "./seeds.js";
 
 export class InputError extends Error {
+  /**
+   * @param {HTMLInputElement} input  the field the mistake is in
+   * @param {string} message
+   */
   constructor(input, message) {
     super(message);
     this.input = input;
   }
 }
 
-/** The seed in `input` as a BigInt; undefined when it is empty and `optional`. */
-export function readSeed(input, label, optional) {
+/**
+ * The seed in `input` as a BigInt, at most `max`; undefined when it is empty and `optional`.
+ * @param {HTMLInputElement} input
+ * @param {string} label
+ * @param {boolean} optional
+ * @param {bigint} max
+ * @returns {bigint | undefined}
+ */
+export function readSeed(input, label, optional, max) {
   const text = input.value.trim();
   input.removeAttribute("aria-invalid");
   if (text === "" && optional) return undefined;
   try {
-    return parseSeed(text);
+    return parseSeed(text, max);
   } catch (error) {
     if (error instanceof SeedError) throw new InputError(input, `${label}: ${error.message}.`);
     throw error;
   }
 }
 
+/**
+ * A seed that must be there.
+ * @param {HTMLInputElement} input
+ * @param {string} label
+ * @param {bigint} max
+ */
+export function requireSeed(input, label, max) {
+  return /** @type {bigint} */ (readSeed(input, label, false, max));
+}
+
+/**
+ * @param {HTMLInputElement} input
+ * @param {string} label
+ * @param {number} low
+ * @param {number} high
+ */
 export function readInteger(input, label, low, high) {
   const value = Number(input.value);
   input.removeAttribute("aria-invalid");
@@ -31,8 +58,14 @@ export function readInteger(input, label, low, high) {
   return value;
 }
 
-/** What `read()` returns; undefined when the form holds a mistake, which the box `errorId` then explains while
- * the field it is about is marked and focused. */
+/**
+ * What `read()` returns; undefined when the form holds a mistake, which the box `errorId` then explains while the
+ * field it is about is marked and focused.
+ * @template T
+ * @param {() => T} read
+ * @param {string} errorId
+ * @returns {T | undefined}
+ */
 export function readForm(read, errorId) {
   try {
     const value = read();

@@ -3,10 +3,21 @@
 
 const BINS = 1 << 15; // colours counted at 5 bits a channel
 
+/**
+ * @typedef {{bins: number[], pixels: number, channel: number, range: number}} Box
+ *   colour bins with what splitting needs: the widest channel, its range, the pixel count
+ */
+
+/**
+ * The 5-bit-a-channel bin of the pixel at byte i.
+ * @param {Uint8ClampedArray} data  RGBA
+ * @param {number} i
+ */
 function binOf(data, i) {
   return ((data[i] >> 3) << 10) | ((data[i + 1] >> 3) << 5) | (data[i + 2] >> 3);
 }
 
+/** @param {ImageData[]} frames */
 function histogram(frames) {
   const count = new Uint32Array(BINS);
   const sums = new Float64Array(BINS * 3);
@@ -20,9 +31,18 @@ function histogram(frames) {
   return { count, sums };
 }
 
+/**
+ * @param {number} bin
+ * @param {number} c
+ */
 const channelOf = (bin, c) => (bin >> (10 - 5 * c)) & 31;
 
-/** A box of colour bins with what splitting needs: its widest channel, that channel's range, its pixel count. */
+/**
+ * A box of colour bins with what splitting needs: its widest channel, that channel's range, its pixel count.
+ * @param {number[]} bins
+ * @param {Uint32Array} count
+ * @returns {Box}
+ */
 function box(bins, count) {
   let best = { channel: 0, range: -1 };
   for (let c = 0; c < 3; c += 1) {
@@ -39,7 +59,11 @@ function box(bins, count) {
   return { bins, pixels, ...best };
 }
 
-/** Split the boxes of colour bins at their pixel median along their widest channel until there are `size`. */
+/**
+ * Split the boxes of colour bins at their pixel median along their widest channel until there are `size`.
+ * @param {Uint32Array} count
+ * @param {number} size
+ */
 function medianCut(count, size) {
   const used = [];
   for (let bin = 0; bin < BINS; bin += 1) if (count[bin]) used.push(bin);
@@ -63,7 +87,10 @@ function medianCut(count, size) {
   return boxes;
 }
 
-/** 256 RGB colours (unused entries black) and, for every used bin, the index of its colour. */
+/**
+ * 256 RGB colours (unused entries black) and, for every used bin, the index of its colour.
+ * @param {ImageData[]} frames
+ */
 function palette(frames) {
   const { count, sums } = histogram(frames);
   const colours = new Uint8Array(256 * 3);
@@ -80,11 +107,17 @@ function palette(frames) {
 }
 
 /** LZW codes for the palette indices (minimum code size 8), packed LSB first. */
+/**
+ * GIF's variable-length LZW codes of 8-bit colour indices, packed into bytes.
+ * @param {Uint8Array} indices
+ */
 function lzw(indices) {
+  /** @type {number[]} */
   const bytes = [];
   let bits = 0;
   let bitCount = 0;
   let codeSize = 9;
+  /** @param {number} code */
   const emit = (code) => {
     bits |= code << bitCount;
     bitCount += codeSize;
@@ -126,7 +159,11 @@ function lzw(indices) {
   return bytes;
 }
 
-/** Bytes as GIF data sub-blocks: at most 255 each, each after its length, then an empty block. */
+/**
+ * Bytes as GIF data sub-blocks: at most 255 each, each after its length, then an empty block.
+ * @param {number[]} out
+ * @param {number[]} bytes
+ */
 function putSubBlocks(out, bytes) {
   for (let i = 0; i < bytes.length; i += 255) {
     const end = Math.min(i + 255, bytes.length);
@@ -136,10 +173,17 @@ function putSubBlocks(out, bytes) {
   out.push(0);
 }
 
+/** @param {number} n */
 const u16 = (n) => [n & 0xff, (n >> 8) & 0xff];
+/** @param {string} text */
 const ascii = (text) => Array.from(new TextEncoder().encode(text));
 
-/** An endlessly looping GIF of ImageData frames (all one size); delays in hundredths of a second. */
+/**
+ * An endlessly looping GIF of ImageData frames (all one size); delays in hundredths of a second.
+ * @param {ImageData[]} frames
+ * @param {number[]} delays
+ * @param {string} [comment]
+ */
 export function encodeGif(frames, delays, comment = "") {
   const { width, height } = frames[0];
   const { colours, indexOf } = palette(frames);

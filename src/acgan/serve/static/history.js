@@ -3,13 +3,21 @@
 // and a thumbnail are kept.
 import { element } from "./dom.js";
 
+/**
+ * @typedef {import("./contract.js").DrawRequest} DrawRequest
+ * @typedef {{hair: string, eyes: string, n: number, seed: string, id: string, thumbnail: string}} Entry
+ *   a draw as kept: its seed as digits (JSON has no BigInt)
+ */
+
 const LIMIT = 24;
 
 export class History {
-  constructor(info) {
-    this.key = `acgan.history:${info.source}@${info.step}`; // another model's seeds would be other faces
+  /** @param {{source: string, step: number}} model  another model's seeds would be other faces */
+  constructor({ source, step }) {
+    this.key = `acgan.history:${source}@${step}`;
   }
 
+  /** @returns {Entry[]} */
   list() {
     try {
       const entries = JSON.parse(localStorage.getItem(this.key) || "[]");
@@ -19,6 +27,7 @@ export class History {
     }
   }
 
+  /** @param {Entry[]} entries */
   save(entries) {
     for (let keep = entries.length; keep > 0; keep -= 1) {
       try {
@@ -28,27 +37,39 @@ export class History {
     }
   }
 
-  /** Remember a draw (moved to the front if it is there already). */
+  /**
+   * Remember a draw (moved to the front if it is there already).
+   * @param {DrawRequest} request
+   * @param {string} thumbnail  the first face's PNG as a data URL
+   */
   add(request, thumbnail) {
     const entry = { ...request, seed: String(request.seed), id: requestId(request), thumbnail };
     this.save([entry, ...this.list().filter((e) => e.id !== entry.id)].slice(0, LIMIT));
   }
 
+  /** @param {string} id */
   remove(id) {
     this.save(this.list().filter((e) => e.id !== id));
   }
 }
 
+/** @param {{hair: string, eyes: string, n: number, seed: bigint | string}} request */
 export function requestId({ hair, eyes, n, seed }) {
   return `${hair}|${eyes}|${n}|${seed}`;
 }
 
+/** @param {Entry} entry */
 function describeDraw(entry) {
   const faces = entry.n === 1 ? "1 face" : `${entry.n} faces`;
   return `${faces} from seed ${entry.seed}, ${entry.hair} hair, ${entry.eyes} eyes`;
 }
 
-/** The strip: a button per draw that opens it, and one that removes it. */
+/**
+ * The strip: a button per draw that opens it, and one that removes it.
+ * @param {HTMLElement} list
+ * @param {Entry[]} entries
+ * @param {{open: (entry: Entry) => void, remove: (entry: Entry) => void}} actions
+ */
 export function renderHistory(list, entries, { open, remove }) {
   list.replaceChildren(...entries.map((entry) => {
     const openButton = element("button", {

@@ -1,11 +1,9 @@
-// What a seed means, in JavaScript: the same numbers, bit for bit, as acgan/sample/faces.py, so the page in the
+// What a seed means, in JavaScript: the same numbers, bit for bit, as acgan/sample/seeds.py, so the page in the
 // browser draws the faces `acgan generate` draws. docs/DESIGN.md ("The noise is our own") defines it:
 //   key     = mix64(seed + stream * 2**63)          stream 0: noise, 1: "random" colours
 //   word[i] = mix64(key + (i + 1) * GOLDEN)         the i-th output of SplitMix64 started at key
 //   noise   = Box-Muller over pairs of words, in float64 with + - * / and sqrt only, then float32
 // Only IEEE-exact operations are used (no Math.log, Math.cos: their last bit differs between engines and libms).
-
-export const MAX_SEED = (1n << 63n) - 1n;
 
 const MASK = (1n << 64n) - 1n;
 const GOLDEN = 0x9e3779b97f4a7c15n;
@@ -16,12 +14,19 @@ const SQRT_HALF = 0.7071067811865476;
 const LN2 = 0.6931471805599453;
 const HALF_PI = 1.5707963267948966;
 
+/** @param {bigint} z */
 function mix64(z) {
   z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK;
   z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK;
   return z ^ (z >> 31n);
 }
 
+/**
+ * @param {bigint | number} seed
+ * @param {bigint} stream
+ * @param {number} count
+ * @returns {bigint[]}
+ */
 function streamWords(seed, stream, count) {
   const key = mix64(BigInt(seed) + (stream << 63n));
   const words = new Array(count);
@@ -29,7 +34,10 @@ function streamWords(seed, stream, count) {
   return words;
 }
 
-// log x for x in (0, 1]: x = m * 2**e with m in [sqrt(1/2), sqrt(2)), then 2 atanh((m - 1) / (m + 1)) as a series.
+/**
+ * log x for x in (0, 1]: x = m * 2**e with m in [sqrt(1/2), sqrt(2)), then 2 atanh((m - 1) / (m + 1)) as a series.
+ * @param {number} x
+ */
 function logUnit(x) {
   let m = x;
   let e = 0;
@@ -41,7 +49,11 @@ function logUnit(x) {
   return e * LN2 + 2 * s * series;
 }
 
-// [cos, sin] of 2 pi u for u in [0, 1): the nearest quarter turn off exactly, Taylor series for the rest.
+/**
+ * [cos, sin] of 2 pi u for u in [0, 1): the nearest quarter turn off exactly, Taylor series for the rest.
+ * @param {number} u
+ * @returns {[number, number]}
+ */
 function cosSinTurns(u) {
   const t = u * 4;
   const quarter = Math.floor(t + 0.5);
@@ -60,7 +72,11 @@ function cosSinTurns(u) {
   }
 }
 
-/** The noise of one seed (a BigInt or a safe integer): zDim standard-normal float32 numbers. */
+/**
+ * The noise of one seed (a BigInt or a safe integer): zDim standard-normal float32 numbers.
+ * @param {bigint | number} seed
+ * @param {number} zDim
+ */
 export function noiseForSeed(seed, zDim) {
   const pairs = Math.ceil(zDim / 2);
   const words = streamWords(seed, NOISE_STREAM, 2 * pairs);
@@ -76,13 +92,24 @@ export function noiseForSeed(seed, zDim) {
   return noise;
 }
 
-/** [hair index, eye index] that "random" means for a seed. */
+/**
+ * [hair index, eye index] that "random" means for a seed.
+ * @param {bigint | number} seed
+ * @param {number} nHair
+ * @param {number} nEyes
+ * @returns {[number, number]}
+ */
 export function randomColours(seed, nHair, nEyes) {
   const [hairWord, eyesWord] = streamWords(seed, COLOUR_STREAM, 2);
   return [Number((hairWord * BigInt(nHair)) >> 64n), Number((eyesWord * BigInt(nEyes)) >> 64n)];
 }
 
-/** Noise on the great circle from a to b at each t (acgan.sample.generator.slerp), ends exact. */
+/**
+ * Noise on the great circle from a to b at each t (acgan.sample.generator.slerp), ends exact.
+ * @param {Float32Array} a
+ * @param {Float32Array} b
+ * @param {number[]} ts
+ */
 export function slerp(a, b, ts) {
   let dot = 0;
   let normA = 0;

@@ -1,25 +1,46 @@
 // The page's three views of one face: Keep (the face in every hair and every eye colour), the table of every
-// colour pair for one seed, and Morph. Each asks the backend, so each works in both modes.
-import { $, busy, element, faceImage, fileName } from "./dom.js";
-import { readForm, readInteger, readSeed } from "./forms.js";
+// colour pair for one seed, and Morph. Each asks the page's FaceGenerator, so each works in both modes.
+import { $, busy, element, faceImage, find, fileName } from "./dom.js";
+import { readForm, readInteger, requireSeed } from "./forms.js";
 import { attempt } from "./status.js";
+
+/**
+ * @typedef {import("./contract.js").Face} Face
+ * @typedef {import("./contract.js").MorphRequest} MorphRequest
+ * @typedef {import("./state.js").PageState} PageState
+ * @typedef {"hair" | "eyes"} Attribute
+ */
 
 const STRIP_LIMIT = 32; // colours per Keep strip
 
+/**
+ * @param {PageState} page
+ * @param {Face} face
+ * @param {number} [width]
+ */
 function downloadLink(page, face, width) {
   return element("a", { href: face.png, download: fileName(face), title: `Download ${fileName(face)}` },
-    faceImage(face, page.info.resolution, width));
+    faceImage(face, page.contract.resolution, width));
 }
 
 // --- Keep -------------------------------------------------------------------------------------------------------
 
+/**
+ * @param {PageState} page
+ * @param {Face} face
+ * @param {HTMLButtonElement} button  the face's Keep button (busy while the strips are drawn)
+ */
 export async function keepFace(page, face, button) {
   const out = $("#keep-out");
-  const hair = page.info.hair.slice(0, STRIP_LIMIT).map((s) => ({ hair: s.name, eyes: face.eyes }));
-  const eyes = page.info.eyes.slice(0, STRIP_LIMIT).map((s) => ({ hair: face.hair, eyes: s.name }));
+  const hair = page.contract.hair.slice(0, STRIP_LIMIT).map((s) => ({ hair: s.name, eyes: face.eyes }));
+  const eyes = page.contract.eyes.slice(0, STRIP_LIMIT).map((s) => ({ hair: face.hair, eyes: s.name }));
   $("#keep").scrollIntoView({ behavior: "smooth", block: "start" });
   await busy(button, out, () => attempt(async () => {
-    const faces = await page.backend.recolour({ seed: face.seed, pairs: [...hair, ...eyes] });
+    const faces = await page.model.recolour({ seed: face.seed, pairs: [...hair, ...eyes] });
+    /**
+     * @param {Face[]} list
+     * @param {Attribute} attribute
+     */
     const strip = (list, attribute) => list.map((f) => {
       const current = f.hair === face.hair && f.eyes === face.eyes;
       return element("figure", { class: current ? "face current" : "face" },
@@ -37,33 +58,39 @@ export async function keepFace(page, face, button) {
 
 // --- every colour pair --------------------------------------------------------------------------------------------
 
-let tableTicket = 0;
-
-// Headers name the colour alone (the caption says hair down, eyes across), so every column is as wide as a face.
+/**
+ * Headers name the colour alone (the caption says hair down, eyes across), so every column is as wide as a face.
+ * @param {PageState} page
+ */
 function tableHead(page) {
   return element("thead", {}, element("tr", {}, element("td"),
-    ...page.info.eyes.map((s) => element("th", { scope: "col", title: `${s.name} eyes` },
+    ...page.contract.eyes.map((s) => element("th", { scope: "col", title: `${s.name} eyes` },
       page.colours.tag("eyes", s.name)))));
 }
 
-/** Every hair x eye pair drawn from one noise (the table's seed), a row at a time as the rows arrive. */
+/**
+ * Every hair x eye pair drawn from one noise (the table's seed), a row at a time as the rows arrive.
+ * @param {PageState} page
+ * @param {Event} [event]
+ */
 export async function drawTable(page, event) {
   if (event) event.preventDefault();
-  const seed = readForm(() => readSeed($("#table-seed"), "Seed", false), "table-error");
+  const seed = readForm(() => requireSeed(find("#table-seed", HTMLInputElement), "Seed", page.contract.seeds.max),
+    "table-error");
   if (seed === undefined) return;
-  const ticket = ++tableTicket;
+  const current = page.latest.start("table");
   const table = $("#pairs-table");
   const body = element("tbody");
-  table.replaceChildren(element("caption", { textContent: `Seed ${seed} in every colour pair: hair down, eyes across` }),
-    tableHead(page), body);
+  const caption = `Seed ${seed} in every colour pair: hair down, eyes across`;
+  table.replaceChildren(element("caption", { textContent: caption }), tableHead(page), body);
   $("#table-out").hidden = false;
-  await busy($("#table-button"), table, () => attempt(async () => {
-    for (const hair of page.info.hair) {
-      const pairs = page.info.eyes.map((s) => ({ hair: hair.name, eyes: s.name }));
-      const faces = await page.backend.recolour({ seed, pairs });
-      if (ticket !== tableTicket) return;
+  await busy(find("#table-button", HTMLButtonElement), table, () => attempt(async () => {
+    for (const hair of page.contract.hair) {
+      const pairs = page.contract.eyes.map((s) => ({ hair: hair.name, eyes: s.name }));
+      const faces = await page.model.recolour({ seed, pairs });
+      if (!current()) return;
       body.append(element("tr", {}, element("th", { scope: "row" }, page.colours.tag("hair", hair.name, "hair")),
-        ...faces.map((face) => element("td", {}, downloadLink(page, face, page.info.resolution)))));
+        ...faces.map((face) => element("td", {}, downloadLink(page, face, page.contract.resolution)))));
     }
     table.dataset.done = String(seed);
   }, "table-error"));
@@ -71,12 +98,16 @@ export async function drawTable(page, event) {
 
 // --- Morph ------------------------------------------------------------------------------------------------------
 
-let morphTicket = 0;
-
+/**
+ * Make a face one end of the morph, and draw it.
+ * @param {PageState} page
+ * @param {"from" | "to"} end
+ * @param {Face} face
+ */
 export function setMorphEnd(page, end, face) {
-  $(`#${end}-seed`).value = String(face.seed);
-  for (const attribute of ["hair", "eyes"]) {
-    const select = $(`#${end}-${attribute}`);
+  find(`#${end}-seed`, HTMLInputElement).value = String(face.seed);
+  for (const attribute of /** @type {Attribute[]} */ (["hair", "eyes"])) {
+    const select = find(`#${end}-${attribute}`, HTMLSelectElement);
     select.value = face[attribute];
     select.dispatchEvent(new Event("change"));
   }
@@ -84,31 +115,43 @@ export function setMorphEnd(page, end, face) {
   morph(page);
 }
 
+/**
+ * @param {PageState} page
+ * @returns {MorphRequest}
+ */
 function readMorph(page) {
+  /** @param {"from" | "to"} side */
   const end = (side) => ({
-    seed: readSeed($(`#${side}-seed`), `${side === "from" ? "From" : "To"} seed`, false),
-    hair: $(`#${side}-hair`).value, eyes: $(`#${side}-eyes`).value,
+    seed: requireSeed(find(`#${side}-seed`, HTMLInputElement), `${side === "from" ? "From" : "To"} seed`,
+      page.contract.seeds.max),
+    hair: find(`#${side}-hair`, HTMLSelectElement).value, eyes: find(`#${side}-eyes`, HTMLSelectElement).value,
   });
-  return { from: end("from"), to: end("to"), steps: readInteger($("#steps"), "Frames", 2, page.info.maxSteps) };
+  const steps = readInteger(find("#steps", HTMLInputElement), "Frames", 2, page.contract.morph.maxSteps);
+  return { from: end("from"), to: end("to"), steps };
 }
 
+/**
+ * @param {PageState} page
+ * @param {Event} [event]
+ */
 export async function morph(page, event) {
   if (event) event.preventDefault();
   const request = readForm(() => readMorph(page), "morph-error");
   if (request === undefined) return;
-  const ticket = ++morphTicket;
-  await busy($("#morph-button"), $("#morph-frames"), () => attempt(async () => {
-    const result = await page.backend.morph(request);
-    if (ticket !== morphTicket) return;
+  const current = page.latest.start("morph");
+  await busy(find("#morph-button", HTMLButtonElement), $("#morph-frames"), () => attempt(async () => {
+    const result = await page.model.morph(request);
+    if (!current()) return;
     const { from: a, to: b } = result;
+    const side = page.contract.resolution;
     $("#morph-frames").replaceChildren(...result.frames.map((png, i) => element("img", {
-      class: "pixel", src: png, width: page.info.resolution, height: page.info.resolution,
-      alt: `Frame ${i + 1} of ${result.frames.length}`,
+      class: "pixel", src: png, width: side, height: side, alt: `Frame ${i + 1} of ${result.frames.length}`,
     })));
-    $("#morph-gif").src = result.gif;
-    $("#morph-gif").alt = `Animation from face ${a.seed} (${a.hair} hair, ${a.eyes} eyes) to face ${b.seed} ` +
+    const gif = find("#morph-gif", HTMLImageElement);
+    gif.src = result.gif;
+    gif.alt = `Animation from face ${a.seed} (${a.hair} hair, ${a.eyes} eyes) to face ${b.seed} ` +
       `(${b.hair} hair, ${b.eyes} eyes)`;
-    const link = $("#morph-download");
+    const link = find("#morph-download", HTMLAnchorElement);
     link.href = result.gif;
     link.download = `acgan-morph-${a.seed}-${a.hair}-${a.eyes}-to-${b.seed}-${b.hair}-${b.eyes}.gif`;
     $("#morph-out").hidden = false;

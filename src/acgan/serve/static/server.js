@@ -1,12 +1,29 @@
-// The page's backend when `acgan serve` serves it: every face comes from the JSON API of the same server (/docs).
-import { Unreachable } from "./backend.js";
+// The page's FaceGenerator when `acgan serve` serves it: every face comes from the JSON API of the same server
+// (/openapi.json describes it), and the rules come from GET /api/tags.
+import { readContract, Unreachable } from "./contract.js";
 import { bytesOf } from "./pictures.js";
 import { jsonText } from "./seeds.js";
 
+/**
+ * @typedef {import("./contract.js").Contract} Contract
+ * @typedef {import("./contract.js").ColourPair} ColourPair
+ * @typedef {import("./contract.js").DrawRequest} DrawRequest
+ * @typedef {import("./contract.js").Face} Face
+ * @typedef {import("./contract.js").FaceGenerator} FaceGenerator
+ * @typedef {import("./contract.js").Morph} Morph
+ * @typedef {import("./contract.js").MorphRequest} MorphRequest
+ * @typedef {{seed: number, hair: string, eyes: string, png: string}} FaceJSON  a face as the API answers it
+ */
+
 const GONE = "The acgan server is not answering: is `acgan serve` still running? Your faces stay on the page.";
 
-/** The server's answer to GET (no body) or POST `body`; Unreachable when no answer comes, an Error saying what
- * the server said otherwise. Paths are relative, so the page also works behind a proxy under a sub-path. */
+/**
+ * The server's answer to GET (no body) or POST `body`; Unreachable when no answer comes, an Error saying what the
+ * server said otherwise. Paths are relative, so the page also works behind a proxy under a sub-path.
+ * @param {string} path
+ * @param {object} [body]
+ * @returns {Promise<Response>}
+ */
 async function request(path, body) {
   const options = body === undefined ? {} : {
     method: "POST", headers: { "content-type": "application/json" }, body: jsonText(body),
@@ -26,53 +43,82 @@ async function request(path, body) {
   return response;
 }
 
+/**
+ * @param {string} path
+ * @param {object} [body]
+ * @returns {Promise<any>}
+ */
 const json = async (path, body) => (await request(path, body)).json();
+/** @param {string} base64 */
 const png = (base64) => `data:image/png;base64,${base64}`;
 
-class ServerBackend {
-  constructor(tags, health) {
+/**
+ * A face of the API's answer, with the seed the page asked for: JSON numbers lose digits past 2**53, so the
+ * page keeps its own BigInt seeds and reads only the colours (a "random" one resolved) and the picture.
+ * @param {bigint} seed
+ * @param {FaceJSON} face
+ * @returns {Face}
+ */
+const faceOf = (seed, face) => ({ seed, hair: face.hair, eyes: face.eyes, png: png(face.png) });
+
+/** @implements {FaceGenerator} */
+class ServerFaceGenerator {
+  /**
+   * @param {Contract} contract
+   * @param {{runtime: string}} health
+   */
+  constructor(contract, health) {
+    /** @type {"server"} */
     this.mode = "server";
-    this.info = {
-      hair: tags.hair, eyes: tags.eyes, resolution: tags.resolution, maxFaces: tags.max_faces,
-      maxSteps: tags.max_steps, source: health.source, step: health.step,
-    };
-    this.label = `${health.resolution} px · step ${health.step} · ${health.backend} on the server`;
+    this.contract = contract;
+    this.label = `${contract.resolution} px · step ${contract.step} · ${health.runtime} on the server`;
+    this.gpuOffered = false;
   }
 
-  // The page knows its seeds as BigInts; the server's JSON numbers lose digits past 2**53, so only colours are read.
+  /** @param {DrawRequest} request */
   async generate({ seed, n, hair, eyes }) {
     const data = await json("api/generate", { seed, n, hair, eyes });
-    return data.faces.map((f, k) => ({ seed: seed + BigInt(k), hair: f.hair, eyes: f.eyes, png: png(f.png) }));
+    return data.faces.map((/** @type {FaceJSON} */ f, /** @type {number} */ k) => faceOf(seed + BigInt(k), f));
   }
 
+  /** @param {{seed: bigint, pairs: ColourPair[]}} request */
   async recolour({ seed, pairs }) {
+    const most = this.contract.limits.maxFaces;
     const faces = [];
-    for (let i = 0; i < pairs.length; i += this.info.maxFaces) {
-      const data = await json("api/recolour", { seed, pairs: pairs.slice(i, i + this.info.maxFaces) });
-      faces.push(...data.faces.map((f) => ({ seed, hair: f.hair, eyes: f.eyes, png: png(f.png) })));
+    for (let i = 0; i < pairs.length; i += most) {
+      const data = await json("api/recolour", { seed, pairs: pairs.slice(i, i + most) });
+      faces.push(...data.faces.map((/** @type {FaceJSON} */ f) => faceOf(seed, f)));
     }
     return faces;
   }
 
+  /**
+   * @param {MorphRequest} request
+   * @returns {Promise<Morph>}
+   */
   async morph({ from, to, steps }) {
     const data = await json("api/morph", { from, to, steps });
     return {
-      from: { seed: from.seed, hair: data.from.hair, eyes: data.from.eyes, png: png(data.from.png) },
-      to: { seed: to.seed, hair: data.to.hair, eyes: data.to.eyes, png: png(data.to.png) },
+      from: faceOf(from.seed, data.from), to: faceOf(to.seed, data.to),
       frames: data.frames.map(png), gif: `data:image/gif;base64,${data.gif}`,
     };
   }
 
-  /** The face as a PNG file `size` pixels a side: the server's own (Lanczos, metadata), as `acgan generate
-   * --size` writes it. */
+  /**
+   * The face as a PNG file `size` pixels a side: the server's own (Lanczos, metadata), as `acgan generate --size`
+   * writes it.
+   * @param {Face} face
+   * @param {number} size
+   */
   async picture(face, size) {
-    if (size === this.info.resolution) return new Blob([bytesOf(face.png)], { type: "image/png" });
+    if (size === this.contract.resolution) return new Blob([bytesOf(face.png)], { type: "image/png" });
     const body = { seed: face.seed, n: 1, hair: face.hair, eyes: face.eyes, size, format: "png" };
     return (await request("api/generate", body)).blob();
   }
 }
 
+/** @returns {Promise<FaceGenerator>} */
 export async function open() {
   const [tags, health] = await Promise.all([json("api/tags"), json("api/healthz")]);
-  return new ServerBackend(tags, health);
+  return new ServerFaceGenerator(readContract(tags), health);
 }

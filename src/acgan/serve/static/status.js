@@ -1,18 +1,23 @@
 // The line under the header that says what the page is waiting for: the model loading (with a bar), or the
 // server gone (with a button that tries the same thing again). Raw errors such as "Failed to fetch" never show.
-import { Unreachable } from "./backend.js";
-import { $, showError } from "./dom.js";
+import { Unreachable } from "./contract.js";
+import { $, find, showError } from "./dom.js";
 
+/** @type {(() => void) | null} what the status line's "Try again" does */
 let retryAction = null;
 
-/** Show `text` (null hides the line); `progress` in [0, 1] shows the bar, `retry` the button. */
+/**
+ * Show `text` (null hides the line); `progress` in [0, 1] shows the bar, `retry` the button.
+ * @param {string | null} text
+ * @param {{progress?: number | null, retry?: (() => void) | null}} [options]
+ */
 export function status(text, { progress = null, retry = null } = {}) {
   const box = $("#status");
   box.hidden = !text;
   box.classList.toggle("bad", Boolean(retry));
   box.setAttribute("role", retry ? "alert" : "status");
   $("#status-text").textContent = text || "";
-  const bar = $("#status-progress");
+  const bar = find("#status-progress", HTMLProgressElement);
   bar.hidden = progress === null;
   if (progress !== null) bar.value = progress;
   retryAction = retry;
@@ -27,8 +32,13 @@ export function wireRetry() {
   });
 }
 
-/** Run `work`; an error goes to the box `errorId`, except an unreachable backend, which gets the status line and
- * a retry of the same work. */
+/**
+ * Run `work`; an error goes to the box `errorId`, except what draws being unreachable, which gets the status line
+ * and a retry of the same work.
+ * @param {() => Promise<void>} work
+ * @param {string} errorId
+ * @returns {Promise<void>}
+ */
 export async function attempt(work, errorId) {
   try {
     await work();
@@ -36,6 +46,6 @@ export async function attempt(work, errorId) {
     if (retryAction) status(null); // it answers again
   } catch (error) {
     if (error instanceof Unreachable) status(error.message, { retry: () => attempt(work, errorId) });
-    else showError(errorId, error);
+    else showError(errorId, error instanceof Error ? error : String(error));
   }
 }

@@ -11,25 +11,43 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-/** CRC-32 (ISO 3309, as ZIP and PNG use it) of some bytes. */
+/**
+ * CRC-32 (ISO 3309, as ZIP and PNG use it) of some bytes.
+ * @param {Uint8Array} bytes
+ * @param {number} [crc]  the CRC of the bytes before these
+ */
 export function crc32(bytes, crc = 0) {
   let c = ~crc >>> 0;
   for (let i = 0; i < bytes.length; i += 1) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
 }
 
+/**
+ * @typedef {{crc: number, size: number, time: number, day: number, nameLength: number}} Entry
+ */
+
+/**
+ * MS-DOS time and date words, as ZIP stores them.
+ * @param {Date} date
+ */
 function dosTime(date) {
   const time = (date.getHours() << 11) | (date.getMinutes() << 5) | Math.floor(date.getSeconds() / 2);
   const day = ((date.getFullYear() - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate();
   return [time, day];
 }
 
+/** @param {number} size */
 function header(size) {
   const bytes = new Uint8Array(size);
   return { bytes, view: new DataView(bytes.buffer) };
 }
 
 // The fields a local header (from byte 4) and a central header (from byte 6) share, in the same order.
+/**
+ * @param {DataView} view
+ * @param {number} at
+ * @param {Entry} entry
+ */
 function putEntry(view, at, { crc, size, time, day, nameLength }) {
   view.setUint16(at, 20, true); // version needed: 2.0
   view.setUint16(at + 2, 0x0800, true); // names are UTF-8
@@ -42,6 +60,10 @@ function putEntry(view, at, { crc, size, time, day, nameLength }) {
   view.setUint16(at + 22, nameLength, true);
 }
 
+/**
+ * @param {Uint8Array} name  UTF-8
+ * @param {Entry} entry
+ */
 function localHeader(name, entry) {
   const { bytes, view } = header(30 + name.length);
   view.setUint32(0, 0x04034b50, true);
@@ -50,6 +72,11 @@ function localHeader(name, entry) {
   return bytes;
 }
 
+/**
+ * @param {Uint8Array} name  UTF-8
+ * @param {Entry} entry
+ * @param {number} offset  of the file's local header
+ */
 function centralHeader(name, entry, offset) {
   const { bytes, view } = header(46 + name.length);
   view.setUint32(0, 0x02014b50, true);
@@ -60,6 +87,11 @@ function centralHeader(name, entry, offset) {
   return bytes;
 }
 
+/**
+ * @param {number} count
+ * @param {number} directorySize
+ * @param {number} directoryOffset
+ */
 function endRecord(count, directorySize, directoryOffset) {
   const { bytes, view } = header(22);
   view.setUint32(0, 0x06054b50, true);
@@ -70,11 +102,17 @@ function endRecord(count, directorySize, directoryOffset) {
   return bytes;
 }
 
-/** A ZIP Blob of [{name, bytes: Uint8Array}], every file stored uncompressed. */
+/**
+ * A ZIP Blob of the files, every one stored uncompressed.
+ * @param {{name: string, bytes: Uint8Array<ArrayBuffer>}[]} files
+ * @param {Date} [date]
+ */
 export function zipFiles(files, date = new Date()) {
   const [time, day] = dosTime(date);
   const encoder = new TextEncoder();
+  /** @type {Uint8Array<ArrayBuffer>[]} */
   const parts = [];
+  /** @type {Uint8Array<ArrayBuffer>[]} */
   const directory = [];
   let offset = 0;
   for (const file of files) {

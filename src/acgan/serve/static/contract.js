@@ -1,0 +1,78 @@
+// The names the page's modules share, and the contract a model sends. It imports nothing, so every module may
+// import it and none import in a circle. Every rule the page keeps (colours, "random", seeds, limits, the morph's
+// size and timing, the forms' defaults) is defined once in Python (acgan/sample/contract.py) and arrives here as
+// JSON, from GET /api/tags or a static site's model.json: the page copies none of them.
+
+/** localStorage key: "webgpu" when the visitor chose the GPU (browser mode). */
+export const DEVICE_KEY = "acgan.device";
+
+/** What draws the faces cannot be reached (the server stopped, the model files did not load): try again later. */
+export class Unreachable extends Error {}
+
+/**
+ * @typedef {{name: string, rgb: number[], hex: string}} Swatch  a colour name and the colour the page shows for it
+ * @typedef {{seed: bigint, hair: string, eyes: string}} FaceRequest  a face asked for; a colour may be "random"
+ * @typedef {{seed: bigint, hair: string, eyes: string, png: string, pixels?: ImageData}} Face
+ *   a face drawn: its colours resolved, its PNG as a data URL (carrying its record), its pixels when drawn here
+ * @typedef {{hair: string, eyes: string, n: number, seed: bigint}} DrawRequest  n faces, face k from seed + k
+ * @typedef {{hair: string, eyes: string}} ColourPair
+ * @typedef {{from: FaceRequest, to: FaceRequest, steps: number}} MorphRequest
+ * @typedef {{from: Face, to: Face, frames: string[], gif: string}} Morph  PNG data URLs per frame and the GIF's
+ */
+
+/**
+ * The model and the rules it draws under, as sample/contract.py's contract_json sends them.
+ * @typedef {object} Contract
+ * @property {string} source  the checkpoint or export the faces come from
+ * @property {number} step
+ * @property {number} resolution  pixels a side of a face as drawn
+ * @property {Swatch[]} hair  in label order
+ * @property {Swatch[]} eyes
+ * @property {string} random  the colour name that asks for a colour drawn from the face's seed
+ * @property {{max: bigint, newBelow: bigint, faceK: string, noise: string}} seeds
+ *   every seed from 0 to max is a face; one picked for the visitor is below newBelow; face k uses seed + k
+ * @property {{maxFaces: number, maxGrid: number, minSize: number, maxSize: number}} limits
+ * @property {{steps: number, maxSteps: number, size: number, maxScale: number, maxPixels: number, holdMs: number,
+ *   frameMs: number}} morph  default and largest frame count, the GIF's frame size in pixels (about), its timing
+ * @property {{faces: number, morphFrom: FaceRequest, morphTo: FaceRequest}} defaults  what the forms start with
+ */
+
+/**
+ * What draws faces for the page: the JSON API of `acgan serve` (server.js) or ONNX Runtime Web here (browser.js).
+ * The page's counterpart of Python's FaceGenerator; calls that cannot reach what draws throw Unreachable.
+ * @typedef {object} FaceGenerator
+ * @property {"server" | "browser"} mode
+ * @property {Contract} contract
+ * @property {string} label  one line about the model for the header
+ * @property {boolean} gpuOffered  whether the visitor may choose WebGPU (browser mode, with the runtime shipped)
+ * @property {(request: DrawRequest) => Promise<Face[]>} generate  n faces; "random" chosen from each face's seed
+ * @property {(request: {seed: bigint, pairs: ColourPair[]}) => Promise<Face[]>} recolour  one face in each pair
+ * @property {(request: MorphRequest) => Promise<Morph>} morph  frames between two faces, and an animated GIF
+ * @property {(face: Face, size: number) => Promise<Blob>} picture  the face as PNG, size pixels a side (Lanczos)
+ */
+
+/**
+ * The JSON's keys as JavaScript spells them (max_faces -> maxFaces), all the way down.
+ * @param {unknown} value
+ * @returns {any}
+ */
+function camelCase(value) {
+  if (Array.isArray(value)) return value.map(camelCase);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(
+    ([key, inner]) => [key.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase()), camelCase(inner)]));
+}
+
+/**
+ * The contract from its JSON (GET /api/tags, model.json): every key as JavaScript spells it, the seeds as BigInts
+ * (JSON carries the largest as digits). A key added in Python arrives here with no change to this file.
+ * @param {unknown} json
+ * @returns {Contract}
+ */
+export function readContract(json) {
+  const contract = camelCase(json);
+  contract.seeds.max = BigInt(contract.seeds.max);
+  contract.seeds.newBelow = BigInt(contract.seeds.newBelow);
+  for (const end of [contract.defaults.morphFrom, contract.defaults.morphTo]) end.seed = BigInt(end.seed);
+  return contract;
+}

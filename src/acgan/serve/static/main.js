@@ -1,0 +1,361 @@
+// acgan's page, where it starts: it opens what draws, fills the forms from the contract and wires the controls.
+// The same files run in two modes (generator.js): on `acgan serve` the JSON API draws the faces; on a static site
+// from `acgan site` the generator runs in this browser. Plain JavaScript modules, no build step; every rule and
+// default comes from the model's contract (contract.js), and the page's state lives in one PageState (state.js).
+import { DEVICE_KEY, Unreachable } from "./contract.js";
+import { $, busy, element, faceImage, fileName, find, saveBlob, showError } from "./dom.js";
+import { InputError, readForm, readInteger, readSeed } from "./forms.js";
+import { openGenerator, pageMode } from "./generator.js";
+import { renderHistory } from "./history.js";
+import { drawTable, keepFace, morph, setMorphEnd } from "./sections.js";
+import { newSeed } from "./seeds.js";
+import { PageState } from "./state.js";
+import { attempt, status, wireRetry } from "./status.js";
+import { zipFiles } from "./zip.js";
+
+/**
+ * @typedef {import("./contract.js").DrawRequest} DrawRequest
+ * @typedef {import("./contract.js").Face} Face
+ * @typedef {import("./history.js").Entry} Entry
+ * @typedef {"hair" | "eyes"} Attribute
+ */
+
+const DOWNLOAD_SIZES = [64, 128, 256]; // offered besides the size the model draws (at most the contract's maxSize)
+const LINK_KEYS = ["hair", "eyes", "n", "seed"];
+
+/** @type {PageState | null} null until the model is open */
+let page = null;
+
+const seedField = () => find("#seed", HTMLInputElement);
+const countField = () => find("#count", HTMLInputElement);
+
+// --- the link: the URL carries the request, so a link draws the same faces ---------------------------------------
+
+/** @param {DrawRequest} request */
+function linkFor(request) {
+  const params = new URLSearchParams({ hair: request.hair, eyes: request.eyes, n: String(request.n),
+    seed: String(request.seed) });
+  return `${location.pathname}?${params}`;
+}
+
+/**
+ * Put the link's request into the form; false when the URL holds none. Unknown colours are said, not guessed.
+ * @param {PageState} state
+ */
+function applyLink(state) {
+  const params = new URLSearchParams(location.search);
+  if (!LINK_KEYS.some((key) => params.has(key))) return false;
+  const { colours } = state;
+  const unknown = [];
+  for (const attribute of /** @type {Attribute[]} */ (["hair", "eyes"])) {
+    const name = (params.get(attribute) || colours.random).trim().toLowerCase();
+    if (!colours.choose(attribute, name)) {
+      colours.choose(attribute, colours.random);
+      unknown.push(`${attribute} colour "${name}"`);
+    }
+  }
+  const n = params.get("n");
+  if (n !== null) countField().value = n;
+  seedField().value = params.get("seed") || "";
+  state.linkProblem = unknown.length ? `This model has no ${unknown.join(" and no ")}: random instead.` : null;
+  return true;
+}
+
+async function copyLink() {
+  const note = $("#tools-note");
+  const box = find("#link-box", HTMLInputElement);
+  try {
+    await navigator.clipboard.writeText(location.href);
+    box.hidden = true;
+    note.textContent = "Link copied: it opens these faces.";
+  } catch { // no clipboard (a page served over plain http to another machine): let the person copy it
+    box.value = location.href;
+    box.hidden = false;
+    box.select();
+    note.textContent = "Copy this link:";
+  }
+}
+
+// --- drawing faces ------------------------------------------------------------------------------------------------
+
+/**
+ * @param {PageState} state
+ * @param {Face} face
+ * @param {number} index
+ */
+function faceCard(state, face, index) {
+  /**
+   * @param {string} text
+   * @param {string} title
+   * @param {string} label
+   * @param {(button: HTMLButtonElement) => void} onClick
+   */
+  const action = (text, title, label, onClick) => {
+    const button = /** @type {HTMLButtonElement} */ (element("button", { type: "button", textContent: text, title,
+      "aria-label": label }));
+    button.addEventListener("click", () => onClick(button));
+    return button;
+  };
+  const link = element("a", { href: face.png, download: fileName(face), title: `Download ${fileName(face)}` },
+    faceImage(face, state.contract.resolution));
+  link.addEventListener("click", (event) => downloadFace(state, event, face));
+  return element("figure", { class: "face", "data-index": String(index), "data-seed": String(face.seed) },
+    link,
+    element("figcaption", {},
+      element("span", { class: "seed", textContent: `#${face.seed}` }),
+      state.colours.tag("hair", face.hair, "hair"), state.colours.tag("eyes", face.eyes, "eyes")),
+    element("div", { class: "actions" },
+      action("Keep", "Keep this face, change the colours", `Keep face ${face.seed} and change its colours`,
+        (button) => keepFace(state, face, button)),
+      action("From", "Start the morph with this face", `Start the morph with face ${face.seed}`,
+        () => setMorphEnd(state, "from", face)),
+      action("To", "End the morph with this face", `End the morph with face ${face.seed}`,
+        () => setMorphEnd(state, "to", face))));
+}
+
+/**
+ * @param {PageState} state
+ * @returns {DrawRequest}
+ */
+function readRequest(state) {
+  const { limits, seeds } = state.contract;
+  const n = readInteger(countField(), "Faces", 1, limits.maxFaces);
+  const seed = readSeed(seedField(), "Seed", true, seeds.max) ?? newSeed(seeds.newBelow);
+  if (seed + BigInt(n - 1) > seeds.max) {
+    throw new InputError(seedField(), `Seed: at most ${seeds.max - BigInt(n - 1)} for ${n} faces.`);
+  }
+  return { hair: state.colours.chosen("hair"), eyes: state.colours.chosen("eyes"), n, seed };
+}
+
+/**
+ * @param {PageState} state
+ * @param {DrawRequest} request
+ * @param {Face[]} faces
+ */
+function showFaces(state, request, faces) {
+  const tableSeed = find("#table-seed", HTMLInputElement);
+  if (tableSeed.value === "" || (state.shown && tableSeed.value === String(state.shown.request.seed))) {
+    tableSeed.value = String(request.seed); // the table follows the draws until someone types another seed
+  }
+  state.shown = { request, faces };
+  $("#results").replaceChildren(...faces.map((face, i) => faceCard(state, face, i)));
+  const last = request.seed + BigInt(faces.length - 1);
+  $("#results-summary").textContent = `${faces.length} ${faces.length === 1 ? "face" : "faces"} · ` +
+    `${request.hair} hair, ${request.eyes} eyes · seed ${request.seed}${faces.length > 1 ? `–${last}` : ""}`;
+  $("#result-tools").hidden = false;
+  $("#tools-note").textContent = "";
+  $("#link-box").hidden = true;
+  window.history.replaceState(null, "", linkFor(request));
+  const form = $("#draw-form");
+  form.dataset.done = String(Number(form.dataset.done || 0) + 1);
+}
+
+/**
+ * Draw what the form asks for; `remember` adds it to the recent strip (not the page's own first draw).
+ * @param {Event | null} event
+ * @param {boolean} [remember]
+ */
+async function generate(event, remember = true) {
+  if (event) event.preventDefault();
+  const state = page;
+  if (!state) return; // still loading: the status line says so
+  const request = readForm(() => readRequest(state), "draw-error");
+  if (request === undefined) return;
+  seedField().value = String(request.seed);
+  const current = state.latest.start("draw");
+  await busy(find("#generate", HTMLButtonElement), $("#results"), () => attempt(async () => {
+    const faces = await state.model.generate(request);
+    if (!current()) return;
+    showFaces(state, request, faces);
+    if (remember) {
+      state.history.add(request, faces[0].png);
+      showHistory(state);
+    }
+  }, "draw-error"));
+  if (state.linkProblem) showError("draw-error", state.linkProblem);
+  state.linkProblem = null;
+}
+
+/** @param {PageState} state */
+function rollSeed(state) {
+  const dice = $("#dice");
+  seedField().value = String(newSeed(state.contract.seeds.newBelow));
+  seedField().removeAttribute("aria-invalid");
+  dice.classList.remove("rolled");
+  void dice.offsetWidth; // restart the animation
+  dice.classList.add("rolled");
+}
+
+// --- downloads ----------------------------------------------------------------------------------------------------
+
+/** @param {PageState} state */
+function downloadSize(state) {
+  return Number(find("#download-size", HTMLSelectElement).value) || state.contract.resolution;
+}
+
+/** @param {PageState} state */
+function fillDownloadSizes(state) {
+  const { resolution, limits } = state.contract;
+  const sizes = [...new Set([resolution, ...DOWNLOAD_SIZES])].filter((s) => s >= resolution && s <= limits.maxSize)
+    .sort((a, b) => a - b);
+  $("#download-size").replaceChildren(...sizes.map((size) => element("option", {
+    value: String(size), textContent: `${size} px${size === resolution ? " (as drawn)" : " (upscaled)"}`,
+  })));
+}
+
+/**
+ * @param {PageState} state
+ * @param {Event} event
+ * @param {Face} face
+ */
+async function downloadFace(state, event, face) {
+  const size = downloadSize(state);
+  if (size === state.contract.resolution) return; // the link itself holds the PNG as drawn
+  event.preventDefault();
+  await attempt(async () => saveBlob(await state.model.picture(face, size),
+    fileName(face, size, state.contract.resolution)), "draw-error");
+}
+
+async function downloadAll() {
+  const state = page;
+  if (!state || !state.shown) return;
+  const size = downloadSize(state);
+  const { faces, request } = state.shown;
+  await busy(find("#download-all", HTMLButtonElement), null, () => attempt(async () => {
+    const files = [];
+    for (const face of faces) {
+      const blob = await state.model.picture(face, size);
+      files.push({ name: fileName(face, size, state.contract.resolution),
+        bytes: new Uint8Array(await blob.arrayBuffer()) });
+    }
+    saveBlob(zipFiles(files), `acgan-${request.seed}-${faces.length}-faces-${size}px.zip`);
+  }, "draw-error"));
+}
+
+// --- recent draws ------------------------------------------------------------------------------------------------
+
+/** @param {PageState} state */
+function showHistory(state) {
+  const entries = state.history.list();
+  $("#history-empty").hidden = entries.length > 0;
+  renderHistory($("#history-list"), entries, {
+    open: (entry) => {
+      state.colours.choose("hair", entry.hair);
+      state.colours.choose("eyes", entry.eyes);
+      countField().value = String(entry.n);
+      seedField().value = entry.seed;
+      $("#draw").scrollIntoView({ behavior: "smooth", block: "start" });
+      generate(null);
+    },
+    remove: (entry) => {
+      state.history.remove(entry.id);
+      showHistory(state);
+      $("#history-title").focus(); // the button that had focus is gone
+    },
+  });
+}
+
+// --- start ---------------------------------------------------------------------------------------------------------
+
+/** @param {number} bytes */
+function megabytes(bytes) {
+  return (bytes / 1e6).toFixed(1);
+}
+
+/** @param {PageState} state */
+function offerDevices(state) {
+  if (!state.model.gpuOffered) return;
+  const select = find("#device", HTMLSelectElement);
+  select.value = localStorage.getItem(DEVICE_KEY) === "webgpu" ? "webgpu" : "wasm";
+  select.addEventListener("change", () => {
+    localStorage.setItem(DEVICE_KEY, select.value);
+    location.reload();
+  });
+  $("#device-field").hidden = false;
+}
+
+/**
+ * The forms as the contract says: its colours, limits and defaults.
+ * @param {PageState} state
+ */
+function showModel(state) {
+  const { contract, colours } = state;
+  const runInfo = $("#run-info");
+  runInfo.textContent = state.model.label;
+  runInfo.title = contract.source;
+  runInfo.classList.remove("bad");
+  countField().max = String(contract.limits.maxFaces);
+  countField().value = String(contract.defaults.faces);
+  const steps = find("#steps", HTMLInputElement);
+  steps.max = String(contract.morph.maxSteps);
+  steps.value = String(contract.morph.steps);
+  const gif = find("#morph-gif", HTMLImageElement);
+  gif.width = contract.morph.size;
+  gif.height = contract.morph.size;
+  const redraw = () => find("#draw-form", HTMLFormElement).requestSubmit();
+  colours.buildSwatches("hair", colours.random, redraw);
+  colours.buildSwatches("eyes", colours.random, redraw);
+  const ends = /** @type {const} */ ([["from", contract.defaults.morphFrom], ["to", contract.defaults.morphTo]]);
+  for (const [side, end] of ends) {
+    find(`#${side}-seed`, HTMLInputElement).value = String(end.seed);
+    colours.fillSelect(find(`#${side}-hair`, HTMLSelectElement), "hair", end.hair);
+    colours.fillSelect(find(`#${side}-eyes`, HTMLSelectElement), "eyes", end.eyes);
+  }
+  fillDownloadSizes(state);
+  offerDevices(state);
+}
+
+/** Open what draws (in the browser: load the model, with a bar), then draw what the link asks for. */
+async function connect() {
+  const browser = pageMode() === "browser";
+  status(browser ? "Loading the model into your browser…" : "Connecting to the server…",
+    { progress: browser ? 0 : null });
+  let loading = true; // a download still running after another failed must not cover the failure
+  /**
+   * @param {number} loaded
+   * @param {number} total
+   */
+  const progress = (loaded, total) => loading && status(
+    `Loading the model into your browser: ${megabytes(loaded)} of ${megabytes(total)} MB`,
+    { progress: loaded / total });
+  let model;
+  try {
+    model = await openGenerator(progress);
+  } catch (error) {
+    loading = false;
+    const text = error instanceof Unreachable ? error.message
+      : `The model could not start here: ${error instanceof Error ? error.message : error}`;
+    status(text, { retry: connect });
+    $("#run-info").textContent = "not connected";
+    $("#run-info").classList.add("bad");
+    return;
+  }
+  loading = false;
+  status(null);
+  const state = new PageState(model);
+  page = state;
+  showModel(state);
+  showHistory(state);
+  document.body.dataset.ready = "true";
+  const fromLink = applyLink(state);
+  if (!fromLink) rollSeed(state);
+  await Promise.all([generate(null, fromLink), morph(state)]);
+}
+
+function wire() {
+  document.body.dataset.mode = pageMode();
+  wireRetry();
+  $("#draw-form").addEventListener("submit", (event) => generate(event));
+  $("#morph-form").addEventListener("submit", (event) => page && morph(page, event));
+  $("#table-form").addEventListener("submit", (event) => page && drawTable(page, event));
+  $("#dice").addEventListener("click", () => {
+    if (!page) return;
+    rollSeed(page);
+    find("#draw-form", HTMLFormElement).requestSubmit();
+  });
+  $("#copy-link").addEventListener("click", copyLink);
+  $("#download-all").addEventListener("click", downloadAll);
+}
+
+wire();
+connect();

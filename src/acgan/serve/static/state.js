@@ -1,0 +1,45 @@
+// The page's state, in one place: what draws its faces and the contract it sent, the colour choices and recent
+// draws made from it, the draw on show, and which request of each kind is the newest. Created once the model is
+// open; the sections read it, and change only `shown`, `linkProblem` and the tickets of `latest`.
+import { ColourChoices } from "./colours.js";
+import { History } from "./history.js";
+
+/**
+ * @typedef {import("./contract.js").DrawRequest} DrawRequest
+ * @typedef {import("./contract.js").Face} Face
+ * @typedef {import("./contract.js").FaceGenerator} FaceGenerator
+ */
+
+/** Which request of each kind ("draw", "table", "morph") is the newest: the answer to an older one is dropped. */
+export class Latest {
+  constructor() {
+    /** @type {Map<string, number>} */
+    this.tickets = new Map();
+  }
+
+  /**
+   * Start a request of `kind`; what it returns says, when called, whether that request is still the newest.
+   * @param {string} kind
+   * @returns {() => boolean}
+   */
+  start(kind) {
+    const ticket = (this.tickets.get(kind) ?? 0) + 1;
+    this.tickets.set(kind, ticket);
+    return () => this.tickets.get(kind) === ticket;
+  }
+}
+
+export class PageState {
+  /** @param {FaceGenerator} model */
+  constructor(model) {
+    this.model = model;
+    this.contract = model.contract;
+    this.colours = new ColourChoices(model.contract);
+    this.history = new History(model.contract);
+    /** @type {{request: DrawRequest, faces: Face[]} | null} the faces on show and the request that drew them */
+    this.shown = null;
+    /** @type {string | null} what the page's link asked for that this model lacks, said after the first draw */
+    this.linkProblem = null;
+    this.latest = new Latest();
+  }
+}
