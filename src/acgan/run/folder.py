@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from datetime import datetime
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from acgan.atomic import write_atomic
 from acgan.errors import ConfigError
 from acgan.run.checkpoint import checkpoint_dir, list_checkpoints
+from acgan.run.lock import LOCK_NAME, folder_lock
 from acgan.version import __version__
 
 
@@ -32,13 +34,44 @@ def code_version() -> str:
     return f"{__version__}+{commit}" if commit else __version__
 
 
-def new_run_dir(out: str) -> Path:
+# What acgan writes into a run folder before its first checkpoint; a folder holding anything else is not a
+# run acgan started, and a new run refuses it rather than overwrite or delete what is there.
+RUN_ENTRIES = frozenset({"config.json", "log.jsonl", "samples", "checkpoints", "eval", LOCK_NAME})
+
+
+def new_run_dir(out: str, held: contextlib.ExitStack) -> Path:
+    """Create (or take over) the folder of a new run, locked for this process while `held` is open.
+
+    A folder is taken only when it is new, empty, or a run acgan started that never reached a checkpoint
+    (its config.json written by acgan); the check runs under the lock, so two trainers started at once on
+    one --out cannot both pass it."""
     run = Path(out)
+    if run.exists() and not run.is_dir():
+        raise ConfigError(f"--out {run}: is a file; a run needs a folder (give a new folder's name)")
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"--out {run}: cannot create the folder ({err.strerror or err})") from None
+    held.enter_context(folder_lock(run, "training"))
     if list_checkpoints(checkpoint_dir(run)):
         raise ConfigError(f"{run} already holds a run; continue it with --resume {run} or choose another --out")
-    run.mkdir(parents=True, exist_ok=True)
+    # Without acgan's own config.json (written first), only the lock may be there already.
+    ours = RUN_ENTRIES if started_by_acgan(run) else {LOCK_NAME}
+    foreign = sorted(entry.name for entry in run.iterdir() if entry.name not in ours)
+    if foreign:
+        raise ConfigError(f"--out {run}: holds {foreign[0]}, which acgan did not write; a new run needs a new or "
+                          "empty folder (acgan never overwrites or deletes what it did not write)")
     (run / "log.jsonl").unlink(missing_ok=True)  # the log of an attempt that never reached a checkpoint
     return run
+
+
+def started_by_acgan(run: Path) -> bool:
+    """Whether the folder's config.json is one acgan wrote when it started a run there."""
+    try:
+        record = json.loads((run / "config.json").read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and {"settings", "acgan_version", "created"} <= record.keys()
 
 
 def find_latest_run(root: Path = Path("runs")) -> Path:
@@ -66,11 +99,15 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
 
 
 def write_run_config(run: Path, **facts: Any) -> None:
-    """config.json, before step 0: what the run starts with (settings, model, vocabulary, data, where it runs),
-    with the versions of acgan and torch and the time."""
+    """config.json, before step 0: what the run starts with (settings, model, vocabulary, data, where it runs), with
+    the versions of acgan and torch and the time; whole or not at all, and a disk that refuses it stops the run
+    before its first step."""
     record = {**facts, "acgan_version": code_version(), "torch_version": torch.__version__,
               "created": datetime.now().isoformat(timespec="seconds")}
-    write_atomic(run / "config.json", json.dumps(record, indent=2).encode())
+    try:
+        write_atomic(run / "config.json", json.dumps(record, indent=2).encode())
+    except OSError as err:
+        raise ConfigError(f"cannot write {run / 'config.json'}: {err.strerror or err}") from None
 
 
 def read_run_config(run: Path) -> dict[str, Any]:
