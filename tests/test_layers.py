@@ -87,3 +87,26 @@ def test_the_declarations_are_read_as_written() -> None:
     """The parsing above, on what serve declares: no acgan name is lost or invented."""
     assert may_import("serve") == {"version", "errors", "data", "sample"}
     assert layer_order()[:3] == ["version", "errors", "atomic"] and layer_order()[-1] == "cli"
+
+
+def page_imports() -> dict[str, set[str]]:
+    """Each of the page's modules and the modules it imports, dynamic imports included."""
+    static = ROOT / "serve" / "static"
+    pattern = r"""(?:\bfrom|\bimport\s*\()\s*["']\./([\w-]+\.js)["']"""
+    return {path.name: set(re.findall(pattern, path.read_text())) for path in static.glob("*.js")}
+
+
+def test_the_page_modules_import_in_no_circle_and_the_shared_names_sit_in_a_leaf() -> None:
+    graph = page_imports()
+    assert graph["contract.js"] == set() and "contract.js" in graph["browser.js"] & graph["server.js"]
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, " -> ".join((*path, name))
+        if name not in done:
+            for imported in graph[name]:
+                visit(imported, (*path, name))
+            done.add(name)
+
+    for name in graph:
+        visit(name, ())
