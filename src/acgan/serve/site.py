@@ -1,7 +1,7 @@
 """A static web site that draws faces in the visitor's browser (`acgan site [RUN] -o site/`): no server behind it.
 
     site/index.html        the page `acgan serve` serves, told to run in the browser
-    site/static/           its JavaScript and CSS: the same files as `acgan serve` (one page, two backends)
+    site/static/           its JavaScript and CSS: the same files as `acgan serve` (one page, two ways to draw)
     site/model/            generator.onnx (weights stored as float16, computed in float32) and model.json (the
                            contract GET /api/tags sends, sample/contract.py, and the files the page loads)
     site/ort/              ONNX Runtime Web from npm (web/package.json pins it; `make site` installs it)
