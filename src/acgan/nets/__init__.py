@@ -1,7 +1,8 @@
 """The networks: a label-conditioned generator and a discriminator with real/fake, hair and eye heads.
 
 Owns: ModelConfig (config.py), the shared layers (layers.py), the two designs, one file each
-(classic.py, modern.py), and the registry below that builds a pair by `ModelConfig.arch`.
+(classic.py, modern.py), standing BatchNorm statistics for a generator's averaged weights (standing.py),
+and the registry below that builds a pair by `ModelConfig.arch`.
 May import: torch, acgan.errors. Nothing else of acgan.
 """
 

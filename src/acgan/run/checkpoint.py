@@ -31,6 +31,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from acgan.atomic import write_atomic
+from acgan.data.text import read_at_most
 from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
 from acgan.nets import ModelConfig, build_networks
@@ -215,7 +216,7 @@ def read_bounded(path: Path, limit: int, what: str) -> bytes:
         raise CheckpointError(f"{path}: the {what} is {info.st_size:,} bytes, more than the {limit:,} acgan reads")
     try:
         with open(path, "rb") as handle:
-            return handle.read(limit + 1)
+            return read_at_most(handle, limit)
     except OSError as err:
         raise CheckpointError(f"{path}: cannot read the {what} ({err.strerror or err})") from None
 

@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from acgan.atomic import write_atomic
+from acgan.data.text import DataError, read_text
 from acgan.errors import ConfigError
 from acgan.run.checkpoint import checkpoint_dir, list_checkpoints
 from acgan.run.lock import LOCK_NAME, folder_lock
@@ -84,15 +85,11 @@ def find_latest_run(root: Path = Path("runs")) -> Path:
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
     """A JSON file that must hold one object; every way it can fail is a ConfigError naming the file."""
     try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file; expected {what}") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not {what}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        data = json.loads(read_text(path, what))
+    except DataError as err:
+        raise ConfigError(str(err)) from None
+    except (json.JSONDecodeError, RecursionError) as err:
         raise ConfigError(f"{path}: not valid JSON ({err}); expected {what}") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read it ({err.strerror or err})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object ({what})")
     return data
