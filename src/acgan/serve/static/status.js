@@ -5,6 +5,8 @@ import { $, find, showError } from "./dom.js";
 
 /** @type {(() => void) | null} what the status line's "Try again" does */
 let retryAction = null;
+let started = 0; // attempts begun so far
+let failedAfter = 0; // how many had begun when the last one found what draws unreachable
 
 /**
  * Show `text` (null hides the line); `progress` in [0, 1] shows the bar, `retry` the button.
@@ -40,12 +42,18 @@ export function wireRetry() {
  * @returns {Promise<void>}
  */
 export async function attempt(work, errorId) {
+  const number = ++started;
   try {
     await work();
     showError(errorId, null);
-    if (retryAction) status(null); // it answers again
+    // It answers again; an answer to a request sent before the failure proves nothing, and would hide the retry.
+    if (retryAction && number > failedAfter) status(null);
   } catch (error) {
-    if (error instanceof Unreachable) status(error.message, { retry: () => attempt(work, errorId) });
-    else showError(errorId, error instanceof Error ? error : String(error));
+    if (error instanceof Unreachable) {
+      failedAfter = started;
+      status(error.message, { retry: () => attempt(work, errorId) });
+    } else {
+      showError(errorId, error instanceof Error ? error : String(error));
+    }
   }
 }
