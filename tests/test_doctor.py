@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
 from acgan.cli import app
 from acgan.data.doctor import check_folder
+from acgan.data.vocab import DEFAULT_VOCAB
 from tests.conftest import write_dataset
 
 runner = CliRunner()
@@ -67,14 +69,18 @@ def test_exit_code_follows_what_training_would_do(tmp_path: Path, small_dataset:
 
 
 def test_training_stops_on_the_first_problem_and_counts_the_rest(tmp_path: Path) -> None:
+    """The message names the first problem and counts the other three exactly (guards against naming the last
+    problem, or any other count: `problems[-1]` and `len(problems) + 39` in stop_on_problems both fail here)."""
     from acgan.data.tags import DataError
     from acgan.train.settings import resolve
     from acgan.train.trainer import train
 
     broken = broken_dataset(tmp_path / "d")
-    try:
+    with pytest.raises(DataError) as caught:
         train(resolve(data=str(broken), resolution=32, width=8, steps=1, out=str(tmp_path / "run")))
-    except DataError as err:
-        message = str(err)
-    assert "tags.csv:4: no image for id '3'" not in message or "more" in message
-    assert "acgan data check" in message and "--skip-bad" in message
+    # Four problems are known before any image is decoded: lines 8 (silver), 9 (id 0 again), 10 (nonsense) of
+    # tags.csv, then line 4's missing image; the unreadable images come later, when decoding.
+    assert str(caught.value) == (
+        f"{broken / 'tags.csv'}:8: unknown hair colour 'silver'; valid hair colours: {', '.join(DEFAULT_VOCAB.hair)}"
+        f" (train with --vocab auto to learn the colours from the data) (and 3 more: `acgan data check {broken}` "
+        "lists them all); --skip-bad skips such rows")

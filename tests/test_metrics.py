@@ -65,9 +65,22 @@ def test_diversity_sees_collapse() -> None:
     varied = rng.standard_normal((len(hair), 8))
     collapsed = np.repeat(rng.standard_normal((6, 8)), 10, axis=0) + 1e-3 * rng.standard_normal((len(hair), 8))
     real = diversity(varied, hair, eyes)
-    assert diversity_ratio(diversity(varied, hair, eyes), real) == pytest.approx(1.0)
+    assert diversity_ratio(diversity(0.5 * varied + 3.0, hair, eyes), real) == pytest.approx(0.5)  # half the spread
     assert diversity_ratio(diversity(collapsed, hair, eyes), real) < 0.01
     assert mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
+
+
+def test_diversity_is_the_mean_distance_within_each_pair_and_the_ratio_the_mean_over_shared_pairs() -> None:
+    features = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 0.0], [1.0, 0.0], [1.0, 0.0], [5.0, 5.0]])
+    hair, eyes = np.array([0, 0, 1, 1, 1, 2]), np.array([0, 0, 0, 0, 0, 1])
+    # Pair (1, 0): distances 1, 1 and 0 over its three faces; pair (2, 1) has one face, so no spread.
+    assert diversity(features, hair, eyes) == pytest.approx({(0, 0): 5.0, (1, 0): 2 / 3})
+    assert diversity(features, hair, eyes, min_count=3) == pytest.approx({(1, 0): 2 / 3})
+    generated = {(0, 0): 1.0, (0, 1): 6.0, (1, 1): 9.0}
+    real = {(0, 0): 2.0, (0, 1): 3.0, (1, 1): 0.0, (2, 2): 5.0}  # (1, 1) has no real spread, (2, 2) no faces drawn
+    assert diversity_ratio(generated, real) == pytest.approx((0.5 + 2.0) / 2)
+    with pytest.raises(ValueError, match="no hair x eye pair has enough real and generated faces"):
+        diversity_ratio({(0, 0): 1.0}, {(1, 1): 1.0})
 
 
 def test_colour_balanced_accuracy_counts_every_colour_once() -> None:
