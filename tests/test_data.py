@@ -10,8 +10,11 @@ import pytest
 import torch
 from PIL import Image
 
+from acgan.data import procedural
+from acgan.data.builtin import builtin_data
 from acgan.data.faces import to_unit_range
 from acgan.data.folder import load_folder
+from acgan.data.pixels import to_rgb
 from acgan.data.tags import DataError
 from acgan.data.vocab import DEFAULT_VOCAB
 from tests.conftest import colour_of, write_dataset
@@ -135,3 +138,49 @@ def test_missing_folder_and_missing_faces_are_clear(tmp_path: Path) -> None:
     (tmp_path / "d" / "tags.csv").write_text("1,blue hair red eyes\n")
     with pytest.raises(DataError, match="no faces/ folder"):
         load_folder(tmp_path / "d", 32)
+
+
+def test_auto_vocabulary_keeps_the_default_order_when_the_data_uses_every_default_colour(small_dataset: Path) -> None:
+    """Default colours in the data: the default vocabulary, in its order, so checkpoints stay compatible."""
+    assert load_folder(small_dataset, 32, vocab_spec="auto").vocab == DEFAULT_VOCAB
+
+
+@pytest.mark.parametrize(("mode", "values", "grey"), [
+    ("I;16", [0, 32768, 65535], [0, 128, 255]),  # 16 bits: scaled by 65535, not clipped at 255
+    ("I", [0, 100, 255], [0, 100, 255]),  # fits in 8 bits: as it is
+    ("I", [0, 256, 65535], [0, 1, 255]),  # fits in 16 bits: by 65535
+    ("I", [0, 100_000, 200_000], [0, 128, 255]),  # wider: by its own maximum
+    ("F", [0.0, 0.25, 1.0], [0, 64, 255]),  # floats in [0, 1]: a fraction
+    ("F", [0.0, 2.0, 255.0], [0, 2, 255]),
+    ("F", [-5.0, float("nan"), float("inf")], [0, 0, 0]),  # nothing below 0, NaN or infinite survives as a level
+])
+def test_wide_greys_are_scaled_by_the_range_they_use(tmp_path: Path, mode: str, values: list[float],
+                                                     grey: list[int]) -> None:
+    kind = {"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]
+    image = Image.fromarray(np.array([values], dtype=kind))
+    assert image.mode == mode
+    assert np.asarray(to_rgb(image)).tolist() == [[[level] * 3 for level in grey]]
+
+
+def test_builtin_faces_are_cached_by_count_resolution_and_seed(tmp_path: Path, private_cache: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    first = builtin_data(24, 16, cache_dir=tmp_path / "cache")
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"builtin-v{procedural.VERSION}-24-16px-0.npz"]
+    assert first.images.shape == (24, 16, 16, 3) and first.vocab == DEFAULT_VOCAB
+    with monkeypatch.context() as patch:
+        patch.setattr(procedural, "procedural_dataset", lambda *args, **kwargs: pytest.fail("drawn again"))
+        again = builtin_data(24, 16, seed=0, cache_dir=tmp_path / "cache")  # read back, not drawn again
+    assert np.array_equal(again.images, first.images) and np.array_equal(again.hair, first.hair)
+    assert np.array_equal(again.eyes, first.eyes)
+    other = builtin_data(24, 16, seed=1)  # the default place: $ACGAN_CACHE
+    assert [p.name for p in private_cache.iterdir()] == [f"builtin-v{procedural.VERSION}-24-16px-1.npz"]
+    assert not np.array_equal(other.images, first.images)
+
+
+def test_dropped_booru_rows_are_counted_by_reason_in_the_notes(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d", [("1", "blue", "red")])
+    (root / "tags.csv").write_text("1,blue hair:9\tred eyes:8\n2,long hair:5\tred eyes:1\n3,smile:2\tred eyes:1\n"
+                                   "4,blue hair:3\tred eyes:2\tgreen eyes:1\n")
+    data = load_folder(root, 32)
+    assert data.notes == [f"{root / 'tags.csv'}: dropped 3 rows: 2 with no hair colour tags, 1 with several eye "
+                          "colour tags"]
