@@ -88,8 +88,9 @@ def test_killed_runs_resume_to_the_same_weights(small_dataset: Path, tmp_path: P
     subprocess.run(cli_command(*train_args(small_dataset, straight)), env=env, check=True, capture_output=True,
                    timeout=300)
     run = tmp_path / "killed"
-    # Two deaths in the middle of writing a checkpoint file (the 3rd and the 8th atomic write)...
-    for die_at in (3, 8):
+    # Two deaths in the middle of writing a checkpoint file (the 4th atomic write of the new run, after config.json
+    # and the first checkpoint's two files, and the 8th of the resumed one)...
+    for die_at in (4, 8):
         process = subprocess.run([sys.executable, "-c", KILL_DURING_WRITE, *start_or_resume(small_dataset, run)],
                                  env={**env, "ACGAN_DIE_AT_WRITE": str(die_at)}, capture_output=True, timeout=120)
         assert process.returncode == -signal.SIGKILL
@@ -131,7 +132,7 @@ def test_a_disk_that_refuses_writes_stops_the_run_and_keeps_the_checkpoint(
 
     def failing_fsync(fd: int) -> None:
         calls[0] += 1
-        if calls[0] > 4:  # the first checkpoint (two files, two directory syncs) goes through
+        if calls[0] > 6:  # config.json and the first checkpoint (three files, three directory syncs) go through
             raise OSError(code, os.strerror(code))
         real_fsync(fd)
 

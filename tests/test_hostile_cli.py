@@ -45,7 +45,7 @@ CASES = [
      "cannot write /dev/full: no space left on the device"),
     ("interpolate -o onto a folder", "a folder", ["interpolate", "-o", "a-folder"], "a-folder is a folder"),
     ("--from-file given a folder", "a folder", ["generate", "--from-file", "a-folder", "-o", "out"],
-     "a-folder: is a folder; expected a file of lines"),
+     "a-folder: is a folder; expected lines"),
     ("--from-file that is missing", None, ["generate", "--from-file", "nowhere.csv", "-o", "out"],
      "nowhere.csv: no such file; expected lines"),
     ("--like with metadata {}", "metadata {}", ["generate", "--like", "empty.png"],

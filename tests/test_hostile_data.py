@@ -108,7 +108,7 @@ CASES = [
     ("one hair colour with --vocab auto", lambda root: write_dataset(root, [("0", "sky", "red"), ("1", "sky", "blue")]),
      ["data", "check", "--vocab", "auto"], "--vocab auto: a vocabulary needs at least two hair colours, got ['sky']"),
     ("a vocabulary file that is a folder", lambda root: (root / "vocab.json").mkdir(),
-     ["data", "check", "--vocab", "{root}/vocab.json"], "vocab.json: cannot read the vocabulary file (Is a directory)"),
+     ["data", "check", "--vocab", "{root}/vocab.json"], "vocab.json: is a folder; expected a vocabulary"),
     ("a vocabulary of the wrong shape", lambda root: (root / "vocab.json").write_text('{"hair": "blue"}'),
      ["data", "check", "--vocab", "{root}/vocab.json"], 'a vocabulary is {"hair": [colour names]'),
 ]

@@ -96,10 +96,10 @@ def test_every_batchnorm_of_the_modern_generator_is_steered_by_the_labels() -> N
 def test_recipe_defaults_and_bad_recipe() -> None:
     modern = resolve(recipe="modern")
     assert (modern.lr_g, modern.lr_d, modern.beta1, modern.beta2) == (1e-4, 4e-4, 0.0, 0.9)
-    assert modern.augment == "translation" and modern.ema == 0.999 and modern.mode_seeking == 1.0
+    assert modern.augment == "translation" and modern.ema_half_life == 44_000 and modern.mode_seeking == 1.0
     classic = resolve(lr_g=3e-4)
     assert classic.recipe == "classic"  # the built-in faces' default
-    assert (classic.lr_g, classic.lr_d, classic.augment, classic.ema, classic.mode_seeking) == (
+    assert (classic.lr_g, classic.lr_d, classic.augment, classic.ema_half_life, classic.mode_seeking) == (
         3e-4, 2e-4, "none", 0.0, 1.0)  # mode seeking: the built-in faces' default, against collapse
     assert resolve(data="faces", recipe="classic").mode_seeking == 0.0  # the tutorial's recipe elsewhere
     assert resolve(data="faces").recipe == "modern"  # real data's default

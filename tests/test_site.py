@@ -108,22 +108,80 @@ def test_model_json_says_what_the_page_needs(site: Path, packed: Path) -> None:
     assert sorted(p.name for p in (site / "ort").iterdir()) == sorted(Path(n).name for n in runtime["files"])
 
 
-def test_building_again_replaces_the_site_and_nothing_else(site: Path, packed: Path, tmp_path: Path) -> None:
-    (site / "stale.txt").write_text("from an earlier build")
+def test_building_again_replaces_the_site_it_wrote_and_leaves_nothing_beside_it(site: Path, packed: Path) -> None:
+    before = sorted(p.name for p in site.parent.iterdir())
+    (site / "model" / "generator.onnx").write_bytes(b"an older build")  # ...but acgan wrote it: not the user's
+    result = runner.invoke(app, ["site", str(packed), "-o", str(site)])
+    assert result.exit_code == 2 and "generator.onnx was changed since acgan wrote it" in result.output
+    assert (site / "model" / "generator.onnx").read_bytes() == b"an older build"
+    (site / "model" / "generator.onnx").unlink()
     result = runner.invoke(app, ["site", str(packed), "-o", str(site)])
     assert result.exit_code == 0, result.output
-    assert not (site / "stale.txt").exists() and (site / "model" / "model.json").is_file()
-    assert not site.with_name("site.partial").exists()
+    assert (site / "model" / "generator.onnx").stat().st_size > 1000
+    assert sorted(p.name for p in site.parent.iterdir()) == before  # no building or old folder left beside it
 
-    mine = tmp_path / "my-folder"
-    mine.mkdir()
-    (mine / "notes.txt").write_text("keep me")
-    result = runner.invoke(app, ["site", str(packed), "-o", str(mine)])
-    assert result.exit_code == 2
-    assert "exists and is not a site acgan wrote" in result.output and "Traceback" not in result.output
-    assert (mine / "notes.txt").read_text() == "keep me"
 
-    result = runner.invoke(app, ["site", str(packed), "-o", str(mine / "notes.txt" / "site")])
+def refused_without_loss(target: Path, packed: Path, tmp_path: Path, reason: str) -> None:
+    """`acgan site -o target` is one line naming `reason`, and every file under target's parent is as it was."""
+    def everything() -> dict[str, bytes]:
+        return {str(p): p.read_bytes() for p in sorted(target.parent.rglob("*")) if p.is_file()}
+    before = everything()
+    # --ort points nowhere: the folder is checked before anything else is looked for
+    result = runner.invoke(app, ["site", str(packed), "-o", str(target), "--ort", str(tmp_path / "no-ort")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.startswith(f"error: -o {target.resolve()}: not replaced, {reason}"), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert everything() == before
+
+
+def test_a_folder_that_merely_holds_model_json_is_not_replaced(packed: Path, tmp_path: Path) -> None:
+    """Issue 21 #1: a project folder with model/model.json (a common name) and a thesis was deleted whole."""
+    project = tmp_path / "p"
+    (project / "model").mkdir(parents=True)
+    (project / "model" / "model.json").write_text("{}")
+    (project / "thesis.txt").write_text("keep")
+    refused_without_loss(project, packed, tmp_path, "it has no .acgan-site.json from acgan site")
+    (project / ".acgan-site.json").write_text('{"files": {"model/model.json": "0"}}')  # a forged marker
+    refused_without_loss(project, packed, tmp_path, "model/model.json was changed since acgan wrote it")
+
+
+def test_a_site_holding_a_file_acgan_did_not_write_is_not_replaced(site: Path, packed: Path, tmp_path: Path) -> None:
+    (site / "notes.txt").write_text("the user's")
+    (site / "static" / "mine.js").write_text("the user's too")
+    try:
+        refused_without_loss(site, packed, tmp_path, "notes.txt was not written by acgan")
+        (site / "notes.txt").unlink()
+        refused_without_loss(site, packed, tmp_path, "static/mine.js was not written by acgan")
+    finally:
+        (site / "notes.txt").unlink(missing_ok=True)
+        (site / "static" / "mine.js").unlink()
+
+
+def test_a_sibling_folder_named_like_a_build_folder_is_left_alone(packed: Path, tmp_path: Path) -> None:
+    """Issue 21 #2: `acgan site -o p` deleted a sibling p.partial and everything in it."""
+    try:
+        find_ort()
+    except UserError as err:
+        pytest.skip(str(err))
+    (tmp_path / "p.partial").mkdir()
+    (tmp_path / "p.partial" / "work.txt").write_text("keep")
+    (tmp_path / ".p.building").mkdir()
+    result = runner.invoke(app, ["site", str(packed), "-o", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p.partial" / "work.txt").read_text() == "keep" and (tmp_path / ".p.building").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".p.building", "p", "p.partial"]
+
+
+def test_an_output_that_is_a_file_or_unwritable_is_one_line(packed: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+    result = runner.invoke(app, ["site", str(packed), "-o", str(tmp_path / "notes.txt")])
+    assert result.exit_code == 2 and "exists and is not a folder" in result.output
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+    try:
+        find_ort()
+    except UserError:
+        return
+    result = runner.invoke(app, ["site", str(packed), "-o", str(tmp_path / "notes.txt" / "site")])
     assert result.exit_code == 2 and "cannot write there" in result.output and "Traceback" not in result.output
 
 

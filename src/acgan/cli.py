@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from acgan.errors import ConfigError, UserError
+from acgan.errors import ConfigError, UserError, shown
 from acgan.sample.faces import MAX_SEED
 from acgan.train.settings import Settings, coerce, field_types, load_config_file
 
@@ -59,7 +59,7 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     for item in items:
         key, eq, value = item.partition("=")
         if not eq:
-            raise ConfigError(f"--override {item!r}: expected key=value")
+            raise ConfigError(f"--override {shown(item)}: expected key=value")
         name = key.strip().replace("-", "_")
         overrides[name] = coerce(name, value, "--override")
     return overrides
@@ -160,9 +160,9 @@ app.add_typer(tagger_app, name="tagger")
 def tagger_train(
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the tagger (tagger.json and its safetensors).")],
     data: Annotated[Path | None, typer.Option(help="Dataset folder (default: the built-in faces).")] = None,
-    resolution: Annotated[int, typer.Option(help="Resolution the tagger reads faces at.")] = 64,
-    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split.")] = 30,
-    width: Annotated[int, typer.Option(min=1, max=1024, help="Channels of the first block (x8 at the last).")] = 32,
+    resolution: Annotated[int, typer.Option(min=16, max=256, help="Resolution the tagger reads faces at.")] = 64,
+    epochs: Annotated[int, typer.Option(min=1, max=10_000, help="Passes over the training split.")] = 30,
+    width: Annotated[int, typer.Option(min=1, max=256, help="Channels of the first block (x8 at the last).")] = 32,
     held_out: Annotated[float, typer.Option(min=0.0, max=0.9, help="Share of every hair x eye pair held out.")] = 0.1,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the split, the weights and the batches.")]
     = 0,
@@ -191,8 +191,8 @@ def eval_command(
     tagger: Annotated[Path | None, typer.Option(help="Tagger folder or tagger.json (from `acgan tagger train`) "
                                                      "[default: the tagger shipped with acgan].")] = None,
     data: Annotated[Path | None, typer.Option(help="Real faces to compare with (default: the run's data).")] = None,
-    per_pair: Annotated[int, typer.Option(min=2, max=1000, help="Generated faces per hair x eye pair.")] = 8,
-    frechet_faces: Annotated[int, typer.Option(min=2, max=100_000, help="Faces per side of each Frechet distance.")]
+    per_pair: Annotated[int, typer.Option(min=2, max=64, help="Generated faces per hair x eye pair.")] = 8,
+    frechet_faces: Annotated[int, typer.Option(min=2, max=20_000, help="Faces per side of each Frechet distance.")]
     = 1000,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED // 2, help="First seed of the generated faces.")] = 0,
     out: Annotated[Path | None, typer.Option("-o", "--out", help="Report folder (default RUN/eval/<checkpoint>; "
@@ -232,7 +232,7 @@ def serve(
     """Serve the web page and its JSON API (docs at /docs) for a run, until Ctrl-C."""
     with user_errors():
         if backend not in ("torch", "onnx", "auto"):
-            raise UserError(f"--backend must be torch, onnx or auto, got {backend!r}")
+            raise UserError(f"--backend must be torch, onnx or auto, got {shown(backend)}")
         try:
             from acgan.serve.app import serve as serve_run
         except ImportError as err:
@@ -277,7 +277,8 @@ app.add_typer(data_app, name="data")
 @data_app.command("check")
 def data_check(
     folder: Annotated[Path, typer.Argument(help="Dataset folder holding tags.csv and faces/.")],
-    resolution: Annotated[int, typer.Option(help="Resolution training would use.")] = 64,
+    resolution: Annotated[int, typer.Option(min=32, max=128, help="Resolution training would use (32, 64 or 128).")]
+    = 64,
     vocab: Annotated[str, typer.Option(help="'default', 'auto' or a JSON file (as for train).")] = "default",
     skip_bad: Annotated[bool, typer.Option(help="Judge as `acgan train --skip-bad` would.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The whole report as JSON.")] = False,

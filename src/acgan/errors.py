@@ -12,3 +12,15 @@ class UserError(ValueError):
 
 class ConfigError(UserError):
     """A setting or option that is unknown, of the wrong type, out of range or impossible here."""
+
+
+SHOWN_CHARS = 80  # of a bad value, echoed in a message: a 10 MB colour name is not worth 10 MB of output
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: its repr, at most SHOWN_CHARS characters, saying how long it was if cut."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    length = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters as text"
+    return f"{text[:SHOWN_CHARS]}... ({length})"

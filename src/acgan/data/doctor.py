@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from acgan.data.folder import decode_all, learn_vocab, pair_images, tags_file, vocab_from_spec
-from acgan.data.tags import DataError, describe_dropped, read_tags
+from acgan.data.tags import describe_dropped, read_tags
+from acgan.data.text import DataError
 from acgan.data.vocab import Vocabulary
 
 RARE_PAIR = 5  # hair x eye pairs with fewer faces than this are flagged

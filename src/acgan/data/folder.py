@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from PIL import Image, UnidentifiedImageError
 from acgan.data.cache import default_cache_dir, read_cache, write_cache
 from acgan.data.faces import FaceData
 from acgan.data.pixels import to_rgb
-from acgan.data.tags import DataError, TagRow, TagTable, describe_dropped, read_tags
+from acgan.data.tags import TagRow, TagTable, describe_dropped, read_tags
+from acgan.data.text import DataError, read_text
 from acgan.data.vocab import DEFAULT_VOCAB, Vocabulary
+from acgan.errors import shown
 
 CACHE_VERSION = 2  # 2: wide greys scaled, not clipped (pixels.py)
 MAX_IMAGE_PIXELS = 40_000_000
@@ -40,13 +43,10 @@ def vocab_from_spec(spec: str | Vocabulary) -> Vocabulary | None:
     if spec == "auto":
         return None
     path = Path(spec)
+    text = read_text(path, "a vocabulary: 'default', 'auto' or a JSON file")
     try:
-        return Vocabulary.from_json(json.loads(path.read_text()))
-    except FileNotFoundError:
-        raise DataError(path, "no such vocabulary file (use 'default', 'auto' or a JSON file)") from None
-    except OSError as err:
-        raise DataError(path, f"cannot read the vocabulary file ({err.strerror or err})") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        return Vocabulary.from_json(json.loads(text))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError) as err:
         raise DataError(path, f"not a vocabulary ({{'hair': [...], 'eyes': [...]}}): {err}") from None
 
 
@@ -145,7 +145,7 @@ def pair_images(faces: Path, table: TagTable) -> Paired:
     for row in table.rows:
         name = by_stem.pop(row.image_id, "")
         if not name:
-            missing.append(DataError(table.path, f"no image for id {row.image_id!r} (looked for "
+            missing.append(DataError(table.path, f"no image for id {shown(row.image_id)} (looked for "
                                      f"faces/{row.image_id}.jpg, .png, .jpeg, .webp, .bmp)", row.line))
         else:
             files.append((row, faces / name))
@@ -218,6 +218,8 @@ def too_big(claimed: str) -> str:
 def decode_image(path: Path, resolution: int) -> tuple[np.ndarray, str | None, tuple[int, int]]:
     """One image -> uint8 (resolution, resolution, 3), its original mode when not RGB, and its original size."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe would block the decoder; a device never ends
+            raise DataError(path, "not a regular file (a device, a pipe or a socket), so not an image")
         with Image.open(path) as opened:
             width, height = opened.size
             if width * height > MAX_IMAGE_PIXELS:  # checked on the header, before anything is decoded

@@ -5,9 +5,10 @@
        when exactly one hair-colour tag and one eye-colour tag are present, and every dropped row is
        counted by reason.
 
-Every problem names the file and the line. Byte-order marks, Windows line endings, blank lines and
-extra spaces are tolerated; anything else that does not parse is an error (or, with skip_bad, a
-counted skip).
+Every problem names the file and the line, counted as a file's lines are (a form feed or another character
+that some tools treat as a break does not start a new line). Byte-order marks, UTF-16, any line ending,
+blank lines and extra spaces are tolerated (text.py); anything else that does not parse is an error (or, with
+skip_bad, a counted skip). Values are quoted at most 80 characters long.
 """
 
 from __future__ import annotations
@@ -17,23 +18,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acgan.data.text import DataError, read_text
 from acgan.data.vocab import UnknownColourError, Vocabulary
-from acgan.errors import UserError
+from acgan.errors import shown
 
 PHRASE = re.compile(r"^(?P<hair>[a-z][a-z ]*?)\s+hair\s+(?P<eyes>[a-z][a-z ]*?)\s+eyes$")
 COUNTED_TAG = re.compile(r"^(?P<tag>[^:]+?)\s*:\s*(?P<count>\d+)$")
 SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-
-
-class DataError(UserError):
-    """A problem with the data that names where it is: a file and, when it applies, a line."""
-
-    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
-        self.path = str(path)
-        self.line = line
-        self.reason = message
-        where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True)
@@ -56,26 +47,17 @@ class TagTable:
 
 def read_tags(path: Path, vocab: Vocabulary | None, skip_bad: bool = False) -> TagTable:
     """Parse `path`. With `vocab=None` any colour is accepted (the vocabulary is then learned)."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(path, "no such file; expected lines '<id>,<colour> hair <colour> eyes'") from None
-    except IsADirectoryError:
-        raise DataError(path, "is a folder; expected a file of lines '<id>,<colour> hair <colour> eyes'") from None
-    except OSError as err:
-        raise DataError(path, f"cannot read it ({err.strerror or err})") from None
-    except UnicodeDecodeError as err:
-        raise DataError(path, f"not UTF-8 text (byte {err.start})") from None
+    text = read_text(path, "lines '<id>,<colour> hair <colour> eyes'")
     table = TagTable(path=path, rows=[])
     seen: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if not line:
             continue
         try:
             row = parse_line(line, number, path, vocab, table.dropped)
             if row is not None and row.image_id in seen:
-                raise DataError(path, f"id {row.image_id!r} already used on line {seen[row.image_id]}", number)
+                raise DataError(path, f"id {shown(row.image_id)} already used on line {seen[row.image_id]}", number)
         except DataError as err:
             if not skip_bad:
                 raise
@@ -96,9 +78,9 @@ def parse_line(line: str, number: int, path: Path, vocab: Vocabulary | None, dro
     image_id, comma, rest = line.partition(",")
     image_id, rest = image_id.strip(), rest.strip()
     if not comma or not image_id or not rest:
-        raise DataError(path, f"cannot parse {line!r}; expected '<id>,<colour> hair <colour> eyes'", number)
+        raise DataError(path, f"cannot parse {shown(line)}; expected '<id>,<colour> hair <colour> eyes'", number)
     if not SAFE_ID.match(image_id):
-        raise DataError(path, f"id {image_id!r} is not a plain file name (letters, digits, _ . -)", number)
+        raise DataError(path, f"id {shown(image_id)} is not a plain file name (letters, digits, _ . -)", number)
     if ":" in rest:
         colours = _colours_from_counts(rest, number, path, vocab)
         if isinstance(colours, str):
@@ -108,7 +90,7 @@ def parse_line(line: str, number: int, path: Path, vocab: Vocabulary | None, dro
     else:
         match = PHRASE.match(" ".join(rest.lower().split()))
         if match is None:
-            raise DataError(path, f"cannot parse {rest!r}; expected '<colour> hair <colour> eyes'", number)
+            raise DataError(path, f"cannot parse {shown(rest)}; expected '<colour> hair <colour> eyes'", number)
         hair, eyes = match["hair"], match["eyes"]
     if vocab is not None:
         try:
@@ -130,7 +112,7 @@ def _colours_from_counts(rest: str, number: int, path: Path, vocab: Vocabulary |
             continue
         match = COUNTED_TAG.match(item)
         if match is None:
-            raise DataError(path, f"cannot parse tag {item!r}; expected '<tag>:<count>'", number)
+            raise DataError(path, f"cannot parse tag {shown(item)}; expected '<tag>:<count>'", number)
         tag = " ".join(match["tag"].lower().split())
         colour, _, noun = tag.rpartition(" ")
         if noun == "hair" and colour in vocab.hair:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from acgan.errors import UserError
+from acgan.errors import UserError, shown
 
 DEFAULT_HAIR = (
     "orange", "white", "aqua", "gray", "green", "red",
@@ -28,7 +28,7 @@ class UnknownColourError(UserError):
         self.attribute = attribute
         self.name = name
         self.valid = valid
-        super().__init__(f"unknown {attribute} colour {name!r}; valid {attribute} colours: {', '.join(valid)}")
+        super().__init__(f"unknown {attribute} colour {shown(name)}; valid {attribute} colours: {', '.join(valid)}")
 
 
 @dataclass(frozen=True)

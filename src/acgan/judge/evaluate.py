@@ -8,6 +8,8 @@
                    drawn for exactly the real faces' labels (so an uneven label distribution is not
                    counted as unrealism); two disjoint real sets of the same size give the floor
     diversity      mean pairwise feature distance within each hair x eye pair, generated / real
+    colour spill   one noise and one hair colour drawn in every eye colour: the share of what the eye colour
+                   changes that lies outside the eyes (the eyes found from the real faces, metrics.eye_region)
 
 Real faces go through the same path as generated ones: loaded at the run's resolution, then resized
 to the tagger's. Everything here takes a generator, a tagger and data and returns a dict; writing
@@ -30,9 +32,11 @@ from acgan.errors import UserError
 from acgan.judge.metrics import (
     balanced_labels,
     colour_balanced,
+    colour_spill,
     confusion_matrix,
     diversity,
     diversity_ratio,
+    eye_region,
     frechet_distance,
     tag_accuracy,
 )
@@ -40,8 +44,9 @@ from acgan.judge.tagger import Tagger
 from acgan.run.checkpoint import Record
 from acgan.sample.generator import FaceGenerator, draw
 
-# Seeds of the Frechet set start here, so its faces never repeat the balanced set's.
+# Seeds of the Frechet and spill sets start here, so their faces never repeat the balanced set's.
 FRECHET_SEED_OFFSET = 10_000_000
+SPILL_SEED_OFFSET = 20_000_000
 
 
 class EvaluationError(UserError):
@@ -81,6 +86,7 @@ class RealReference:
     floor: float  # Frechet distance between set A and a disjoint real set B of the same size
     spread: dict[tuple, float]  # within-pair feature spread of the real faces
     faces: int
+    eye_region: np.ndarray  # (H, W) bool at the generator's resolution: where real faces show their eye colour
 
 
 def real_reference(tagger: Tagger, data: FaceData, settings: EvalSettings) -> RealReference:
@@ -90,7 +96,8 @@ def real_reference(tagger: Tagger, data: FaceData, settings: EvalSettings) -> Re
     _, _, features = tagger.run(images_of(data, np.arange(len(data))))
     return RealReference(features=features_a, hair=data.hair[set_a], eyes=data.eyes[set_a],
                          floor=frechet_distance(features_b, features_a),
-                         spread=diversity(features, data.hair, data.eyes), faces=len(data))
+                         spread=diversity(features, data.hair, data.eyes), faces=len(data),
+                         eye_region=eye_region(data.images, data.hair, data.eyes))
 
 
 def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData, settings: EvalSettings = EvalSettings(),
@@ -125,7 +132,19 @@ def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData, settings: Eva
         "diversity": {"generated": float(np.mean([spread[p] for p in shared])),
                       "real": float(np.mean([reference.spread[p] for p in shared])),
                       "ratio": diversity_ratio(spread, reference.spread), "pairs": len(shared)},
+        "spill": spill(model, reference.eye_region, settings),
     }
+
+
+def spill(model: FaceGenerator, region: np.ndarray, settings: EvalSettings) -> dict[str, float]:
+    """colour_spill over `per_pair` noises x every hair colour, each drawn in every eye colour."""
+    n_hair, n_eyes, noises = len(model.vocab.hair), len(model.vocab.eyes), settings.per_pair
+    start = settings.seed + SPILL_SEED_OFFSET
+    seeds = [start + k for k in range(noises) for _ in range(n_hair * n_eyes)]
+    hair = torch.arange(n_hair).repeat_interleave(n_eyes).repeat(noises)
+    eyes = torch.arange(n_eyes).repeat(n_hair * noises)
+    faces = draw(model.G, seeds, hair, eyes).numpy()
+    return {**colour_spill(faces.reshape(noises * n_hair, n_eyes, *faces.shape[1:]), region), "noises": noises}
 
 
 def frechet_faces(model: FaceGenerator, hair: np.ndarray, eyes: np.ndarray, settings: EvalSettings) -> torch.Tensor:
@@ -199,7 +218,7 @@ class BestKeeper:
         score = selection_score(result)
         numbers = {"eval_hair": result["tag_accuracy"]["hair"], "eval_eyes": result["tag_accuracy"]["eyes"],
                    "eval_frechet_ratio": result["frechet"]["ratio"], "eval_diversity": result["diversity"]["ratio"],
-                   "eval_score": score}
+                   "eval_spill": result["spill"]["outside_share"], "eval_score": score}
         improved = score > self.best
         self.best = max(self.best, score)
         return numbers, improved

@@ -2,7 +2,7 @@
 
 It owns the presentation only (report.json, report.md and the pictures); the numbers come from the
 evaluation and are never recomputed here, so a report can be re-drawn from a saved report.json.
-The Markdown opens with a five-row summary table that sets every generated-face number beside what
+The Markdown opens with a short summary table that sets every generated-face number beside what
 real faces give (the tagger's own held-out accuracy as the ceiling, real-vs-real distance as the
 floor), because a number without its reference point says nothing.
 
@@ -87,7 +87,7 @@ def markdown(report: dict, pictures: bool | Iterable[str] = True) -> str:
 
 
 def summary_table(report: dict) -> list[str]:
-    """The five rows read in ten seconds: each generated number next to its real-face reference."""
+    """The rows read in ten seconds: each generated number next to its real-face reference."""
     generated, ceiling = report["tag_accuracy"], report["tagger"]["held_out"]
     frechet, spread = report["frechet"], report["diversity"]
     ratio = frechet.get("ratio")
@@ -106,6 +106,13 @@ def summary_table(report: dict) -> list[str]:
         # Diversity is shown as a ratio so that real faces are 1.00 by definition and collapse reads as ~0.
         ("diversity (within-pair spread, generated / real)", _fixed(spread.get("ratio")), "1.00"),
     ]
+    spill = report.get("spill")
+    if spill:  # reports written before the spill figure existed have none
+        rows.append(("eye colour spill: share of an eye colour's change outside the eyes",
+                     f"{percent(spill['outside_share'])} (an outside pixel changes {spill['outside_vs_inside']:.2f}× "
+                     "as much as an eye pixel)",
+                     f"lower is better: 0% if only the eyes change, about {percent(1 - spill['eye_pixels'])} for a "
+                     "tint over the whole face"))
     return ["| | generated | real (ceiling / floor) |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
 
 

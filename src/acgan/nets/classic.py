@@ -65,8 +65,8 @@ class ClassicDiscriminator(nn.Module):
         self.features = nn.Sequential(*layers)
         n_features = c[-1] * 4 * 4
         self.validity = nn.Linear(n_features, 1)
-        self.hair = nn.Linear(n_features, cfg.n_hair)
-        self.eyes = nn.Linear(n_features, cfg.n_eyes)
+        self.hair = nn.Linear(n_features, cfg.hair_outputs)
+        self.eyes = nn.Linear(n_features, cfg.eye_outputs)
         init_weights(self)
 
     def forward(self, images: torch.Tensor, hair: torch.Tensor | None = None,

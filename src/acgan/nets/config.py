@@ -20,14 +20,17 @@ class ModelConfig:
     arch: str = "classic"
     # Modern G only: the noise joins the labels in every conditional BatchNorm, not only the first layer.
     noise_in_blocks: bool = False
+    # D's label heads name "real k" and "fake k" for every colour k (ADC-GAN), twice the outputs of plain heads.
+    fake_classes: bool = False
 
     def __post_init__(self) -> None:
         for name in ("resolution", "width", "z_dim", "label_dim", "n_hair", "n_eyes"):
             value = getattr(self, name)
             if type(value) is not int or not 1 <= value <= 4096:
                 raise ValueError(f"{name} must be a whole number from 1 to 4096, got {value!r}")
-        if type(self.noise_in_blocks) is not bool:
-            raise ValueError(f"noise_in_blocks must be true or false, got {self.noise_in_blocks!r}")
+        for flag in ("noise_in_blocks", "fake_classes"):
+            if type(getattr(self, flag)) is not bool:
+                raise ValueError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
         if self.resolution not in (32, 64, 128):
             raise ValueError(f"resolution must be 32, 64 or 128, got {self.resolution}")
         if self.arch not in ARCHITECTURE_NAMES:
@@ -41,6 +44,15 @@ class ModelConfig:
     def channels(self, stage: int) -> int:
         """Channels at a stage counted from the 4x4 end: width * 2^(stages-1-stage), at most width * 8."""
         return self.width * min(2 ** (self.stages - 1 - stage), 8)
+
+    @property
+    def hair_outputs(self) -> int:
+        """Outputs of D's hair head: one per colour, or two (real k, fake k) with fake classes."""
+        return self.n_hair * (2 if self.fake_classes else 1)
+
+    @property
+    def eye_outputs(self) -> int:
+        return self.n_eyes * (2 if self.fake_classes else 1)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

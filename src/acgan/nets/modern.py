@@ -123,8 +123,8 @@ class ModernDiscriminator(nn.Module):
         self.features = nn.Sequential(*layers, nn.Flatten())
         n_features = c[-1] * 4 * 4
         self.validity = sn(nn.Linear(n_features, 1))
-        self.hair = sn(nn.Linear(n_features, cfg.n_hair))
-        self.eyes = sn(nn.Linear(n_features, cfg.n_eyes))
+        self.hair = sn(nn.Linear(n_features, cfg.hair_outputs))
+        self.eyes = sn(nn.Linear(n_features, cfg.eye_outputs))
         self.hair_projection = sn(nn.Embedding(cfg.n_hair, n_features))
         self.eye_projection = sn(nn.Embedding(cfg.n_eyes, n_features))
 

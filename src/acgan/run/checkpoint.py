@@ -31,6 +31,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
+from acgan.data.text import read_at_most
 from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
 from acgan.nets import ModelConfig, build_networks
@@ -38,6 +39,8 @@ from acgan.nets import ModelConfig, build_networks
 FORMAT_VERSION = 2  # 2: the typed record; 1 (read, never written): the same facts in an untyped dict
 KINDS = ("training", "tagger", "generator")
 NAME = re.compile(r"^step-(\d{8})\.json$")
+TENSORS_NAME = re.compile(r"^[A-Za-z0-9_-]+-\d{8}\.safetensors$")  # step-00000500, best-00000500, ...
+TEMPORARY = re.compile(r"^\..+\.tmp\d+$")  # what write_atomic writes first
 TENSORS_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\.safetensors$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_RECORD_BYTES = 4 * 2**20
@@ -176,19 +179,27 @@ def save_checkpoint(directory: Path, record: Record, tensors: dict[str, torch.Te
     tensors_file = f"{name}-{record.step:08d}.safetensors" if name else f"{stem}.safetensors"
     payload = save_tensors({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
     record = replace(record, tensors_file=tensors_file, sha256=hashlib.sha256(payload).hexdigest())
+    replaced = tensors_file_of(directory / f"{stem}.json")
     try:
         write_atomic(directory / tensors_file, payload)
         write_atomic(directory / f"{stem}.json", json.dumps(record.to_json(), indent=2).encode())
-        if name:
-            for stale in directory.glob(f"{name}-*.safetensors"):
-                if stale.name != tensors_file:
-                    stale.unlink()
+        if replaced is not None and replaced != tensors_file:  # the old JSON's own file, never a lookalike
+            (directory / replaced).unlink(missing_ok=True)
     except OSError as err:
         kept = [p.name for p in list_checkpoints(directory) if p.stem != stem]
         previous = f"the previous checkpoint {kept[-1]} is intact" if kept else "no earlier checkpoint exists"
         raise CheckpointError(f"cannot write checkpoint {stem} in {directory}: {err.strerror or err}; "
                               f"{previous}") from None
     return directory / f"{stem}.json"
+
+
+def tensors_file_of(record: Path) -> str | None:
+    """The tensors file an existing checkpoint JSON names, if it is one acgan writes (a plain name in its folder)."""
+    try:
+        name = json.loads(record.read_bytes())["tensors_file"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return name if isinstance(name, str) and TENSORS_NAME.match(name) else None
 
 
 def write_atomic(path: Path, payload: bytes) -> None:
@@ -224,7 +235,7 @@ def read_bounded(path: Path, limit: int, what: str) -> bytes:
         raise CheckpointError(f"{path}: the {what} is {info.st_size:,} bytes, more than the {limit:,} acgan reads")
     try:
         with open(path, "rb") as handle:
-            return handle.read(limit + 1)
+            return read_at_most(handle, limit)
     except OSError as err:
         raise CheckpointError(f"{path}: cannot read the {what} ({err.strerror or err})") from None
 
@@ -338,7 +349,7 @@ def tidy(directory: Path) -> None:
         except (OSError, ValueError, KeyError, TypeError):
             continue
     for path in directory.iterdir():
-        if ".tmp" in path.name or (path.suffix == ".safetensors" and path.name not in referenced):
+        if TEMPORARY.match(path.name) or (TENSORS_NAME.match(path.name) and path.name not in referenced):
             path.unlink(missing_ok=True)
 
 

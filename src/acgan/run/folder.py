@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Any
 
 from tqdm import tqdm
 
+from acgan.data.text import DataError, read_text
 from acgan.errors import ConfigError
-from acgan.run.checkpoint import checkpoint_dir, list_checkpoints
+from acgan.run.checkpoint import checkpoint_dir, list_checkpoints, write_atomic
+from acgan.run.lock import LOCK_NAME, folder_lock
 from acgan.version import __version__
 
 
@@ -29,13 +32,52 @@ def code_version() -> str:
     return f"{__version__}+{commit}" if commit else __version__
 
 
-def new_run_dir(out: str) -> Path:
+# What acgan writes into a run folder before its first checkpoint; a folder holding anything else is not a
+# run acgan started, and a new run refuses it rather than overwrite or delete what is there.
+RUN_ENTRIES = frozenset({"config.json", "log.jsonl", "samples", "checkpoints", "eval", LOCK_NAME})
+
+
+def new_run_dir(out: str, held: contextlib.ExitStack) -> Path:
+    """Create (or take over) the folder of a new run, locked for this process while `held` is open.
+
+    A folder is taken only when it is new, empty, or a run acgan started that never reached a checkpoint
+    (its config.json written by acgan); the check runs under the lock, so two trainers started at once on
+    one --out cannot both pass it."""
     run = Path(out)
+    if run.exists() and not run.is_dir():
+        raise ConfigError(f"--out {run}: is a file; a run needs a folder (give a new folder's name)")
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"--out {run}: cannot create the folder ({err.strerror or err})") from None
+    held.enter_context(folder_lock(run, "training"))
     if list_checkpoints(checkpoint_dir(run)):
         raise ConfigError(f"{run} already holds a run; continue it with --resume {run} or choose another --out")
-    run.mkdir(parents=True, exist_ok=True)
+    # Without acgan's own config.json (written first), only the lock may be there already.
+    ours = RUN_ENTRIES if started_by_acgan(run) else {LOCK_NAME}
+    foreign = sorted(entry.name for entry in run.iterdir() if entry.name not in ours)
+    if foreign:
+        raise ConfigError(f"--out {run}: holds {foreign[0]}, which acgan did not write; a new run needs a new or "
+                          "empty folder (acgan never overwrites or deletes what it did not write)")
     (run / "log.jsonl").unlink(missing_ok=True)  # the log of an attempt that never reached a checkpoint
     return run
+
+
+def started_by_acgan(run: Path) -> bool:
+    """Whether the folder's config.json is one acgan wrote when it started a run there."""
+    try:
+        record = json.loads((run / "config.json").read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and {"settings", "acgan_version", "created"} <= record.keys()
+
+
+def write_config(run: Path, record: dict[str, Any]) -> None:
+    """config.json, whole or not at all; a disk that refuses it stops the run before its first step."""
+    try:
+        write_atomic(run / "config.json", json.dumps(record, indent=2).encode())
+    except OSError as err:
+        raise ConfigError(f"cannot write {run / 'config.json'}: {err.strerror or err}") from None
 
 
 def find_latest_run(root: Path = Path("runs")) -> Path:
@@ -48,15 +90,11 @@ def find_latest_run(root: Path = Path("runs")) -> Path:
 def read_json_object(path: Path, what: str) -> dict[str, Any]:
     """A JSON file that must hold one object; every way it can fail is a ConfigError naming the file."""
     try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file; expected {what}") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not {what}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        data = json.loads(read_text(path, what))
+    except DataError as err:
+        raise ConfigError(str(err)) from None
+    except (json.JSONDecodeError, RecursionError) as err:
         raise ConfigError(f"{path}: not valid JSON ({err}); expected {what}") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read it ({err.strerror or err})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object ({what})")
     return data

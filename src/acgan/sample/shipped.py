@@ -4,8 +4,9 @@
     acgan generate --hair blue ...   the same, from the command line; any command that takes a run does
 
 A packed generator is a checkpoint of kind "generator": only the weights that draw faces (the moving
-average of G when the run keeps one), in fp16, with the run's model, vocabulary and settings and what
-is known about it (data, training, scores). The shipped tagger, which judged the shipped model, sits
+average of G when the run keeps one), in fp16, with BatchNorm statistics measured for those weights
+(acgan.nets.standing), the run's model, vocabulary and settings and what is known about it (data,
+training, scores). The shipped tagger, which judged the shipped model, sits
 beside it so `acgan eval` works without training one first.
 """
 
@@ -18,7 +19,9 @@ from typing import Any
 
 import torch
 
-from acgan.run.checkpoint import Checkpoint, save_checkpoint
+from acgan.nets import build_generator
+from acgan.nets.standing import STANDING_BATCH, STANDING_BATCHES, standing_statistics
+from acgan.run.checkpoint import Checkpoint, load_module, module_tensors, save_checkpoint
 
 SHIPPED_NAME = "generator"
 TAGGER_NAME = "tagger"
@@ -39,13 +42,17 @@ def shipped_tagger() -> Path:
 
 def pack_generator(checkpoint: Checkpoint, folder: Path, info: dict[str, Any] | None = None,
                    name: str = SHIPPED_NAME) -> Path:
-    """Write `checkpoint`'s drawing weights as <folder>/<name>.json + its fp16 safetensors; returns the JSON."""
+    """Write `checkpoint`'s drawing weights as <folder>/<name>.json + its fp16 safetensors, with standing statistics;
+    returns the JSON."""
     record = checkpoint.record
-    prefix = record.generator_weights + "."
-    tensors = {"G." + key[len(prefix):]: half(value) for key, value in checkpoint.tensors.items()
-               if key.startswith(prefix)}
-    packed = dataclasses.replace(record, kind="generator", generator_weights="G",
-                                 info={**record.info, "packed_from": str(checkpoint.path), **(info or {})})
+    cfg = record.model_config()
+    G = build_generator(cfg)
+    load_module(record.generator_weights, G, checkpoint.tensors)
+    standing_statistics(G, cfg)
+    tensors = {key: half(value) for key, value in module_tensors("G", G).items()}
+    standing = {"batches": STANDING_BATCHES, "batch": STANDING_BATCH}
+    packed = dataclasses.replace(record, kind="generator", generator_weights="G", info={
+        **record.info, "packed_from": str(checkpoint.path), "standing_statistics": standing, **(info or {})})
     return save_checkpoint(folder, packed, tensors, name=name)
 
 

@@ -12,10 +12,14 @@ The page computes the noise of a seed in JavaScript exactly as acgan.sample.face
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +36,8 @@ NPM_INSTALL = "`npm ci --prefix web` (or `make web`)"
 # The WASM build is all the page needs; the WebGPU build (twice the size) only with --webgpu.
 ORT_WASM = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 ORT_WEBGPU = ("ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm")
-SITE_MARKER = Path("model") / "model.json"  # a folder holding it is a site acgan wrote, safe to replace
+MODEL_JSON = Path("model") / "model.json"
+SITE_MARKER = ".acgan-site.json"  # the files acgan site wrote, with their SHA-256: only those are replaced
 
 # The page as served says mode "server" and allows no WebAssembly; the site swaps these two lines.
 SERVER_MODE = '<meta name="acgan-mode" content="server">'
@@ -148,34 +153,95 @@ def model_json(model: FaceGenerator, onnx_path: Path, runtime: dict[str, int], v
     }
 
 
+def manifest(folder: Path) -> dict[str, str]:
+    """Every regular file under `folder` (relative path -> SHA-256), links and other special files named as such."""
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            files[name] = "not a regular file"
+        elif path.is_file():
+            files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+def not_ours(folder: Path) -> str | None:
+    """Why `folder` is not exactly a site acgan wrote (a file it did not write, or changed since), or None."""
+    marker = folder / SITE_MARKER
+    try:
+        written = json.loads(marker.read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"it has no {SITE_MARKER} from acgan site"
+    if not isinstance(written, dict):
+        return f"its {SITE_MARKER} is damaged"
+    found = manifest(folder)
+    found.pop(SITE_MARKER, None)
+    stranger = next((name for name, digest in found.items() if written.get(name) != digest), None)
+    if stranger is not None:
+        changed = stranger in written and found[stranger] != "not a regular file"
+        return f"{stranger} {'was changed since acgan wrote it' if changed else 'was not written by acgan'}"
+    return None
+
+
 def check_target(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / SITE_MARKER).is_file())):
-        raise UserError(f"-o {out}: exists and is not a site acgan wrote; choose another folder or empty it")
+    """Refuse an -o that acgan cannot replace without losing something: only a folder that is exactly a site acgan
+    wrote (every file in its marker's list, unchanged) or an empty folder is replaced."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"-o {out}: exists and is not a folder; choose a new folder")
+    if out.is_dir() and any(out.iterdir()):
+        reason = not_ours(out)
+        if reason is not None:
+            raise UserError(f"-o {out}: not replaced, {reason}; choose another folder or empty this one "
+                            "(acgan never deletes what it did not write)")
 
 
 def build_site(model: FaceGenerator, out: Path, ort: Path | None = None, webgpu: bool = False) -> Site:
-    """Write the static site for `model` into `out` (built beside it, then swapped in: a failed build leaves an
-    earlier site as it was)."""
+    """Write the static site for `model` into `out`: built in a new folder of its own beside it, then swapped in,
+    so a failed build leaves an earlier site as it was and nothing that acgan did not write is ever deleted."""
     out = out.resolve()
     check_target(out)
     dist = find_ort(ort)
-    building = out.with_name(out.name + ".partial")
-    shutil.rmtree(building, ignore_errors=True)
     try:
-        building.mkdir(parents=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent))
     except OSError as err:
-        raise UserError(f"-o {out}: cannot write there ({err.strerror})") from None
+        raise UserError(f"-o {out}: cannot write there ({err.strerror or err})") from None
     try:
         write_page(building)
         runtime = write_runtime(building, dist, webgpu)
         onnx_path = write_model(building, model)
         meta = model_json(model, onnx_path, runtime, ort_version(dist), webgpu)
-        (building / SITE_MARKER).write_text(json.dumps(meta, indent=1))
+        (building / MODEL_JSON).write_text(json.dumps(meta, indent=1))
+        # Written last: a folder with this marker is whole, and holds exactly the files it lists.
+        (building / SITE_MARKER).write_text(json.dumps({"acgan": __version__, "files": manifest(building)}))
+        swap_in(building, out)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    shutil.rmtree(out, ignore_errors=True)
-    building.rename(out)
     page = sum(p.stat().st_size for p in [out / "index.html", *(out / "static").iterdir()])
     model_bytes = sum(p.stat().st_size for p in (out / "model").iterdir())
     return Site(out, {"page": page, "model": model_bytes, "runtime": sum(runtime.values())}, ort_version(dist))
+
+
+def swap_in(building: Path, out: Path) -> None:
+    """Rename `building` to `out`; an earlier site there is moved aside first and deleted only after checking again,
+    under a lock on the parent folder, that it is still exactly what acgan wrote (two builds may race)."""
+    with parent_locked(out.parent):
+        check_target(out)
+        if not out.exists():
+            building.rename(out)
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        out.rename(old)  # onto the empty folder just made: POSIX rename replaces an empty directory
+        building.rename(out)
+    shutil.rmtree(old)
+
+
+@contextlib.contextmanager
+def parent_locked(folder: Path) -> Iterator[None]:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -2,11 +2,13 @@
 
     while not done:
         one step (its numbers stay on the device)
-        every --log-every steps: read the numbers, log them, watch health, maybe stop (Ctrl-C)
+        every --log-every steps: read the numbers, log them, watch health, maybe stop (Ctrl-C, --minutes)
         periodic work: sample grid, checkpoint, light evaluation, each at its own interval
     last checkpoint and grid
 
-Ctrl-C finishes the current step, saves a checkpoint and exits cleanly (a second Ctrl-C stops at once).
+Ctrl-C finishes the current step, saves a checkpoint and exits cleanly (a second Ctrl-C stops at once); so
+does the end of the --minutes budget. Before the averaged generator draws or is saved, its BatchNorm
+statistics are measured for its own weights (acgan.nets.standing).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tqdm import tqdm
 
 from acgan.data.vocab import Vocabulary
 from acgan.judge.evaluate import BestKeeper
+from acgan.nets.standing import standing_statistics
 from acgan.run.folder import RunLog
 from acgan.sample.generator import FaceGenerator, TorchGenerator, pairs_grid
 from acgan.train import engine
@@ -55,17 +58,19 @@ def loop(session: Session) -> None:
                disable=not placement.is_main)
     log = RunLog(session.run / "log.jsonl", bar) if placement.is_main else None
     window = LogWindow(session, log)
+    deadline = time.monotonic() + settings.minutes * 60 if settings.minutes else None
     with StopRequest() as stop, bar:
         while state.step < settings.steps:
             session.step()
             state.step += 1
             window.steps += 1
             bar.update(1)
+            stopping = stop.requested or (deadline is not None and time.monotonic() > deadline)
             if state.step % settings.log_every == 0 or state.step == settings.steps:
                 window.close(state.step)
-                if engine.any_rank(stop.requested, placement):
+                if engine.any_rank(stopping, placement):  # every process stops at the same step
                     break
-            elif not placement.distributed and stop.requested:
+            elif not placement.distributed and stopping:
                 break
             periodic_work(session, window, log)
     finish(session)
@@ -80,6 +85,7 @@ def periodic_work(session: Session, window: LogWindow, log: RunLog | None) -> No
     evaluating = session.keeper is not None and step % settings.eval_every == 0
     if sampling or saving or evaluating:
         engine.average_buffers([state.G, state.D], placement)
+        measure_statistics(state)
     if sampling and placement.is_main:
         write_sample(session)
     if saving:
@@ -96,6 +102,7 @@ def finish(session: Session) -> None:
     """After the last step (or a stop): average buffers, a checkpoint unless this step has one, the last grid."""
     state, placement = session.state, session.placement
     engine.average_buffers([state.G, state.D], placement)
+    measure_statistics(state)
     if session.checkpointer.saved_step != state.step:
         session.checkpointer.save(state)
     if not placement.is_main:
@@ -107,6 +114,14 @@ def finish(session: Session) -> None:
     verb = "stopped" if state.step < session.settings.steps else "finished"
     print(f"{verb} at step {state.step}: checkpoint in {session.checkpointer.directory}, samples in {samples} "
           f"(latest: {samples / 'latest.png'})")
+
+
+def measure_statistics(state: TrainState) -> None:
+    """Standing statistics for the average of G (it draws the grids, evaluations and packed models); they last
+    until the next step, which copies G's statistics into it again, so training itself is unchanged. Every
+    process measures the same (same weights, same fixed noise)."""
+    if state.G_ema is not None:
+        standing_statistics(state.G_ema, state.model_cfg)
 
 
 def write_sample(session: Session) -> Path | None:

@@ -10,6 +10,14 @@ How "real or fake" is scored is an `Objective`, chosen when the run is built:
     BCE    the classic recipe: binary cross-entropy against smoothed targets (real ~U[0.8, 1],
            fake ~U[0, 0.2]), G aiming at 1
     HINGE  the modern recipe: max(0, 1 - D(real)) + max(0, 1 + D(fake)) for D, -D(fake) for G
+
+How the colours are scored is a `ClassLoss`, chosen the same way:
+    CE     the tutorial's: D names the colours of real faces; G is paid when D reads its requested
+           colours back. This pays G for whatever makes a colour easiest to read (a cast over the
+           whole face, the most typical face), not only for drawing the colour where it belongs.
+    ADC    ADC-GAN's: D's heads name "real k" and "fake k" for every colour k, and learn on fakes
+           too; G is paid by log p(real k) - log p(fake k). A tint that only G uses soon reads as
+           "fake k", so G is paid for faces whose colours look like real faces' colours.
 """
 
 from __future__ import annotations
@@ -58,38 +66,72 @@ HINGE = Objective(
 )
 OBJECTIVES = {"bce": BCE, "hinge": HINGE}
 
+Scorer = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (label logits, labels) -> loss
 
-def label_loss(outputs: Outputs, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(outputs[1].float(), hair) + F.cross_entropy(outputs[2].float(), eyes)
+
+@dataclass(frozen=True)
+class ClassLoss:
+    """The colour part of the losses: D on real faces' labels, D on fakes' requested labels, G on its fakes."""
+
+    fake_classes: bool  # the heads have 2n outputs, "real k" then "fake k"
+    d_real: Scorer
+    d_fake: Scorer
+    g: Scorer
+    fakes_always: bool  # D always learns on fakes (else only with a fake-label weight)
+
+    def real_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """The logits of the real colours alone (what D reads a real face as)."""
+        return logits[:, : logits.shape[1] // 2] if self.fake_classes else logits
+
+
+def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits.float(), labels)
+
+
+def as_fake(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy against "fake k": the second half of the heads' outputs."""
+    return F.cross_entropy(logits.float(), labels + logits.shape[1] // 2)
+
+
+CE = ClassLoss(fake_classes=False, d_real=cross_entropy, d_fake=cross_entropy, g=cross_entropy, fakes_always=False)
+ADC = ClassLoss(fake_classes=True, d_real=cross_entropy, d_fake=as_fake,
+                g=lambda logits, labels: cross_entropy(logits, labels) - as_fake(logits, labels), fakes_always=True)
+CLASS_LOSSES = {"ce": CE, "adc": ADC}
+
+
+def label_loss(scorer: Scorer, outputs: Outputs, hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
+    return scorer(outputs[1], hair) + scorer(outputs[2], eyes)
 
 
 def discriminator_loss(D: Critic, real: torch.Tensor, real_hair: torch.Tensor, real_eyes: torch.Tensor,
                        fake: torch.Tensor, fake_hair: torch.Tensor, fake_eyes: torch.Tensor,
                        real_target: torch.Tensor, fake_target: torch.Tensor, weights: LossWeights,
-                       objective: Objective = BCE) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                       objective: Objective = BCE, classes: ClassLoss = CE
+                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """D's loss on a real batch and a (detached) fake batch, each through D on its own."""
     real_out = D(real, real_hair, real_eyes)
     fake_out = D(fake.detach(), fake_hair, fake_eyes)
     loss = (weights.validity * (objective.d_real(real_out[0].float(), real_target)
                                 + objective.d_fake(fake_out[0].float(), fake_target))
-            + weights.label * label_loss(real_out, real_hair, real_eyes))
-    if weights.fake_label:
-        loss = loss + weights.label * weights.fake_label * label_loss(fake_out, fake_hair, fake_eyes)
+            + weights.label * label_loss(classes.d_real, real_out, real_hair, real_eyes))
+    fake_label = 1.0 if classes.fakes_always else weights.fake_label
+    if fake_label:
+        loss = loss + weights.label * fake_label * label_loss(classes.d_fake, fake_out, fake_hair, fake_eyes)
     stats = {
         "d_loss": loss.detach(),
-        "d_real_hair_acc": (real_out[1].argmax(1) == real_hair).float().mean(),
-        "d_real_eye_acc": (real_out[2].argmax(1) == real_eyes).float().mean(),
+        "d_real_hair_acc": (classes.real_logits(real_out[1]).argmax(1) == real_hair).float().mean(),
+        "d_real_eye_acc": (classes.real_logits(real_out[2]).argmax(1) == real_eyes).float().mean(),
     }
     return loss, stats
 
 
 def generator_loss(D: Critic, fake: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor, weights: LossWeights,
-                   objective: Objective = BCE, z: torch.Tensor | None = None
+                   objective: Objective = BCE, z: torch.Tensor | None = None, classes: ClassLoss = CE
                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """G's loss through D: pass as real, and have the requested colours read back (and, with a
     mode-seeking weight, draw faces as far apart as their noise is)."""
     out = D(fake, hair, eyes)
-    loss = weights.validity * objective.g(out[0].float()) + weights.label * label_loss(out, hair, eyes)
+    loss = weights.validity * objective.g(out[0].float()) + weights.label * label_loss(classes.g, out, hair, eyes)
     stats = {}
     if weights.mode_seeking:
         if z is None:

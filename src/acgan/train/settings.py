@@ -13,6 +13,7 @@ refused with a message naming the setting.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 import warnings
@@ -21,9 +22,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from acgan.errors import ConfigError
+from acgan.errors import ConfigError, shown
 from acgan.run.folder import read_json_object
 from acgan.train.augment import parse as parse_augmentations
+from acgan.train.losses import CLASS_LOSSES
 
 
 @dataclass(frozen=True)
@@ -39,21 +41,27 @@ class Recipe:
     beta1: float
     beta2: float
     augment: str
-    ema: float
+    ema_half_life: float
     mode_seeking: float
+    class_loss: str
+    fake_pairs: str
 
     def defaults(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in RECIPE_DEFAULTS}
 
 
-RECIPE_DEFAULTS = ("lr_g", "lr_d", "beta1", "beta2", "augment", "ema", "mode_seeking")
+RECIPE_DEFAULTS = ("lr_g", "lr_d", "beta1", "beta2", "augment", "ema_half_life", "mode_seeking", "class_loss",
+                   "fake_pairs")
 RECIPES = {
     "classic": Recipe(arch="classic", objective="bce", noise_in_blocks=False, smoothed_targets=True, lr_g=1.5e-4,
-                      lr_d=2e-4, beta1=0.5, beta2=0.999, augment="none", ema=0.0, mode_seeking=0.0),
+                      lr_d=2e-4, beta1=0.5, beta2=0.999, augment="none", ema_half_life=0.0, mode_seeking=0.0,
+                      class_loss="ce", fake_pairs="uniform"),
     # Cutout is left out on purpose: a square of half the image hides an eye as often as not, and then
     # the label names a colour D cannot see (measured: eyes read back 47% with it, 77% without).
+    # The average's half-life of 44,000 images is the decay 0.999 per step of 64 it replaces.
     "modern": Recipe(arch="modern", objective="hinge", noise_in_blocks=True, smoothed_targets=False, lr_g=1e-4,
-                     lr_d=4e-4, beta1=0.0, beta2=0.9, augment="translation", ema=0.999, mode_seeking=1.0),
+                     lr_d=4e-4, beta1=0.0, beta2=0.9, augment="translation", ema_half_life=44_000.0,
+                     mode_seeking=1.0, class_loss="ce", fake_pairs="uniform"),
 }
 
 
@@ -85,6 +93,8 @@ class Settings:
     label_dim: int = _setting(16, "Length of each learned label embedding (hair, eyes).")
     # Optimisation
     steps: int = _auto("Training steps (default 20000 for real data, 2500 built-in).")
+    minutes: float = _setting(0.0, "Stop after this many minutes of training in this session, with a checkpoint, "
+                                   "even before --steps; 0: no time limit.")
     batch_size: int = _setting(64, "Images per step for D's real batch, D's fake batch and G.")
     lr_g: float = _auto("Adam learning rate of the generator (classic 1.5e-4, modern 1e-4).")
     lr_d: float = _auto("Adam learning rate of the discriminator (classic 2e-4, modern 4e-4).")
@@ -92,8 +102,8 @@ class Settings:
     beta2: float = _auto("Adam beta2, both networks (classic 0.999, modern 0.9).")
     augment: str = _auto("Augmentations of every image D sees: 'translation', 'cutout', both, or 'none' "
                          "(classic none, modern translation).")
-    ema: float = _auto("Decay of the moving average of G's weights used to draw faces; 0: none "
-                       "(classic 0, modern 0.999).")
+    ema_half_life: float = _auto("Half-life, in images, of the moving average of G's weights that draws faces (so a "
+                                 "bigger batch keeps its meaning); 0: none (classic 0, modern 44000).")
     real_target_min: float = _setting(0.8, "Smoothed 'real' targets for D are drawn from [min, max] "
                                            "(classic recipe: the hinge loss has no targets).")
     real_target_max: float = _setting(1.0, "Upper end of D's 'real' targets (classic recipe).")
@@ -105,6 +115,12 @@ class Settings:
                                              "(the tutorial's 1 lets D and G agree on a private code).")
     mode_seeking: float = _auto("Weight of G's reward for drawing different faces from different noise with the "
                                 "same colours (MSGAN); 0: off (classic 0, modern 1; 1 on the built-in faces).")
+    class_loss: str = _auto("How colours are learned: 'ce' (D names real faces' colours, G is paid when D reads its "
+                            "colours back) or 'adc' (D names 'real k' and 'fake k' for every colour, G is paid for "
+                            "faces whose colours read as real ones': ADC-GAN). Default: ce.")
+    fake_pairs: str = _auto("Which colour pairs G is asked for: 'uniform' (all pairs alike, those without a real face "
+                            "too) or 'data^A' (a pair with c real faces in proportion to c^A: 0 every pair that has "
+                            "faces alike, 1 as often as in the data). Default: uniform.")
     seed: int = _setting(0, "Seed of every random choice: weights, batches, noise, labels.")
     # Bookkeeping
     out: str = _auto("Run folder (default runs/<date>-<time>).")
@@ -135,11 +151,10 @@ class Settings:
         """Settings a run folder stored; a missing or unknown key or a wrong type names `source`."""
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: expected an object of settings")
+        data = upgraded(data)
         missing = [f.name for f in dataclasses.fields(cls) if f.name not in data]
         if missing:
             raise ConfigError(f"{source}: settings missing: {', '.join(missing)}")
-        if data.get("compile") in LEGACY_COMPILE:
-            data = {**data, "compile": LEGACY_COMPILE[data["compile"]]}
         settings = cls(**{key: coerce(key, value, source) for key, value in data.items()})
         settings.validate(source)
         return settings
@@ -155,15 +170,38 @@ class Settings:
 BUILTIN_DEFAULTS = {"mode_seeking": 1.0}
 COMPILE_MODES = ("auto", "off", "modules", "step", "graph", "step-graph")
 LEGACY_COMPILE = {"on": "modules"}  # runs started before the whole step could be one graph said "on"
+# What runs stored before these settings existed did, in today's words.
+LEGACY_DEFAULTS = {"class_loss": "ce", "fake_pairs": "uniform", "minutes": 0.0}
 
 # Settings that change what is computed, not just how often it is logged or where it runs.
 # A resumed run refuses to change these without an explicit override.
-BOOKKEEPING_FIELDS = frozenset({"out", "steps", "log_every", "sample_every", "checkpoint_every", "device",
+BOOKKEEPING_FIELDS = frozenset({"out", "steps", "minutes", "log_every", "sample_every", "checkpoint_every", "device",
                                 "eval_every", "tagger", "compile", "max_bad_steps", "keep_checkpoints"})
 # Settings that decide the networks' shapes or the data's meaning: a resumed run cannot change them at all.
 FIXED_FIELDS = frozenset({"data", "vocab", "builtin_faces", "recipe", "resolution", "width", "z_dim", "label_dim",
-                          "skip_bad"})
+                          "skip_bad", "class_loss"})
 TARGET_FIELDS = ("real_target_min", "real_target_max", "fake_target_min", "fake_target_max")
+
+
+def upgraded(stored: dict[str, Any]) -> dict[str, Any]:
+    """Settings stored by an earlier acgan, in today's fields: the average's decay per step becomes its half-life in
+    images (decay d at batch b: b * ln 0.5 / ln d), a compile mode's old name its new one, new settings what the run
+    did without them."""
+    data = {**LEGACY_DEFAULTS, **stored}
+    if data.get("compile") in LEGACY_COMPILE:
+        data["compile"] = LEGACY_COMPILE[data["compile"]]
+    if "ema" in data and "ema_half_life" not in data:
+        decay, batch = data.pop("ema"), data.get("batch_size")
+        if isinstance(decay, (int, float)) and isinstance(batch, int) and 0 <= decay < 1:
+            data["ema_half_life"] = batch * math.log(0.5) / math.log(decay) if decay > 0 else 0.0
+    return data
+
+
+def ema_decay(settings: Settings, processes: int = 1) -> float:
+    """The average's decay per step: a half-life of h images at a global batch of b images is 0.5 ** (b / h)."""
+    if not settings.ema_half_life:
+        return 0.0
+    return 0.5 ** (settings.batch_size * processes / settings.ema_half_life)
 
 
 def resolve(**options: Any) -> Settings:
@@ -174,7 +212,7 @@ def resolve(**options: Any) -> Settings:
     # short run on the built-in faces keeps the classic recipe, which steps twice as fast.
     name = given.get("recipe", "classic" if builtin else "modern")
     if name not in RECIPES:
-        raise ConfigError(f"recipe must be one of {', '.join(RECIPES)}, got {name!r}")
+        raise ConfigError(f"recipe must be one of {', '.join(RECIPES)}, got {shown(name)}")
     recipe = RECIPES[name]
     unused = [key for key in TARGET_FIELDS if key in given and not recipe.smoothed_targets]
     if unused:
@@ -191,6 +229,12 @@ def resolve(**options: Any) -> Settings:
     return settings
 
 
+# Beyond these a run cannot fit in any machine's memory (or a number means nothing): refused up front, not
+# discovered as an out-of-memory kill. width 512 is a 64 px generator of about 500 M weights.
+LARGEST = {"width": 512, "z_dim": 4096, "label_dim": 4096, "batch_size": 16_384, "builtin_faces": 1_000_000,
+           "steps": 10**12}
+
+
 def range_problems(s: Settings) -> list[str]:
     problems = []
     if s.recipe not in RECIPES:
@@ -205,23 +249,30 @@ def range_problems(s: Settings) -> list[str]:
         problems.append(f"precision must be auto, fp32, bf16 or fp16, got {s.precision!r}")
     if s.compile not in COMPILE_MODES:
         problems.append(f"compile must be one of {', '.join(COMPILE_MODES)}, got {s.compile!r}")
-    try:
-        parse_augmentations(s.augment)
-    except ConfigError as err:
-        problems.append(str(err))
+    for check in (lambda: parse_augmentations(s.augment), lambda: pair_power(s.fake_pairs)):
+        try:
+            check()
+        except ConfigError as err:
+            problems.append(str(err))
+    if s.class_loss not in CLASS_LOSSES:
+        problems.append(f"class_loss must be one of {', '.join(CLASS_LOSSES)}, got {s.class_loss!r}")
     for name in ("width", "z_dim", "label_dim", "steps", "batch_size", "builtin_faces",
                  "log_every", "sample_every", "checkpoint_every", "max_bad_steps", "keep_checkpoints"):
-        if getattr(s, name) < 1:
-            problems.append(f"{name} must be at least 1, got {getattr(s, name)}")
+        largest = LARGEST.get(name)
+        if not 1 <= getattr(s, name) <= (largest or getattr(s, name)):
+            most = f" and at most {largest:,}" if largest else ""
+            problems.append(f"{name} must be at least 1{most}, got {getattr(s, name):,}")
+    problems += [f"{f.name} must be a finite number, got {getattr(s, f.name)}" for f in dataclasses.fields(s)
+                 if isinstance(getattr(s, f.name), float) and not math.isfinite(getattr(s, f.name))]
     if not 0 <= s.seed <= 2**63 - 1:
         problems.append(f"seed must be a whole number from 0 to {2**63 - 1}, got {s.seed}")
-    for name in ("validity_weight", "class_weight", "fake_label_weight", "mode_seeking"):
+    for name in ("validity_weight", "class_weight", "fake_label_weight", "mode_seeking", "ema_half_life", "minutes"):
         if getattr(s, name) < 0:
             problems.append(f"{name} must not be negative, got {getattr(s, name)}")
     for name in ("lr_g", "lr_d"):
         if not getattr(s, name) > 0:
             problems.append(f"{name} must be positive, got {getattr(s, name)}")
-    for name in ("beta1", "beta2", "ema"):
+    for name in ("beta1", "beta2"):
         if not 0 <= getattr(s, name) < 1:
             problems.append(f"{name} must be in [0, 1), got {getattr(s, name)}")
     for low, high in (("real_target_min", "real_target_max"), ("fake_target_min", "fake_target_max")):
@@ -250,6 +301,21 @@ def resume_settings(saved: Settings, run: Path, given: dict[str, Any], overrides
     return resumed
 
 
+def pair_power(spec: str) -> float | None:
+    """'uniform' -> None; 'data^A' -> A (0 <= A <= 1)."""
+    if spec == "uniform":
+        return None
+    prefix, _, power = spec.partition("^")
+    try:
+        value = float(power)
+    except ValueError:
+        value = math.nan
+    if prefix != "data" or not 0 <= value <= 1:
+        raise ConfigError(f"fake_pairs must be 'uniform' or 'data^A' with 0 <= A <= 1 (e.g. data^0.5), "
+                          f"got {shown(spec)}")
+    return value
+
+
 def field_types() -> dict[str, Any]:
     hints = typing.get_type_hints(Settings)
     return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
@@ -259,7 +325,7 @@ def coerce(key: str, value: Any, source: str = "settings") -> Any:
     """Check that `value` fits setting `key` (parsing strings from the command line)."""
     types_by_name = field_types()
     if key not in types_by_name:
-        raise ConfigError(f"{source}: unknown setting {key!r}; known: {', '.join(types_by_name)}")
+        raise ConfigError(f"{source}: unknown setting {shown(key)}; known: {', '.join(types_by_name)}")
     hint = types_by_name[key]
     allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     if value is None:
@@ -273,7 +339,7 @@ def coerce(key: str, value: Any, source: str = "settings") -> Any:
         if parsed is not _FAIL:
             return parsed
     names = " or ".join(k.__name__ for k in allowed if k is not type(None))
-    raise ConfigError(f"{source}: {key} must be {names}, got {value!r}")
+    raise ConfigError(f"{source}: {key} must be {names}, got {shown(value)}")
 
 
 _FAIL = object()

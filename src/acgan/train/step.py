@@ -31,9 +31,19 @@ from acgan.run.checkpoint import Checkpoint, CheckpointError, load_module, modul
 from acgan.train import engine
 from acgan.train.augment import Augment
 from acgan.train.engine import Placement
-from acgan.train.losses import BCE, OBJECTIVES, LossWeights, Objective, discriminator_loss, generator_loss
+from acgan.train.losses import (
+    BCE,
+    CE,
+    CLASS_LOSSES,
+    OBJECTIVES,
+    ClassLoss,
+    LossWeights,
+    Objective,
+    discriminator_loss,
+    generator_loss,
+)
 from acgan.train.optim import GuardedAdam
-from acgan.train.settings import Settings
+from acgan.train.settings import Settings, ema_decay, pair_power
 
 
 @dataclass
@@ -68,6 +78,7 @@ class Runner:
     D_frozen: Callable[..., Any]  # D's forward in G's step: the bare module, so no gradient reaches D (or DDP)
     autocast: Callable[[], Any]
     objective: Objective = BCE
+    classes: ClassLoss = CE
     memory_format: torch.memory_format = torch.contiguous_format
     placement: Placement = field(default_factory=lambda: Placement(torch.device("cpu")))
 
@@ -79,12 +90,15 @@ class DeviceData:
     images: torch.Tensor  # uint8 (N, H, W, 3)
     hair: torch.Tensor
     eyes: torch.Tensor
+    pair_counts: torch.Tensor  # (n_hair * n_eyes,) real faces per colour pair, hair-major, over the whole dataset
 
     @classmethod
     def from_faces(cls, data: FaceData, device: torch.device, rank: int = 0, world: int = 1) -> DeviceData:
         def put(array: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(array[rank::world]).to(device)
-        return cls(put(data.images), put(data.hair), put(data.eyes))
+        n_eyes = len(data.vocab.eyes)
+        counts = np.bincount(data.hair * n_eyes + data.eyes, minlength=len(data.vocab.hair) * n_eyes)
+        return cls(put(data.images), put(data.hair), put(data.eyes), torch.from_numpy(counts).float().to(device))
 
 
 @dataclass
@@ -106,7 +120,8 @@ def model_config(settings: Settings, vocab: Vocabulary) -> ModelConfig:
     recipe = settings.recipe_spec
     return ModelConfig(resolution=settings.resolution, width=settings.width, z_dim=settings.z_dim,
                        label_dim=settings.label_dim, n_hair=len(vocab.hair), n_eyes=len(vocab.eyes), arch=recipe.arch,
-                       noise_in_blocks=recipe.noise_in_blocks)
+                       noise_in_blocks=recipe.noise_in_blocks,
+                       fake_classes=CLASS_LOSSES[settings.class_loss].fake_classes)
 
 
 def build_state(settings: Settings, model_cfg: ModelConfig, placement: Placement, precision: str = "fp32"
@@ -121,7 +136,7 @@ def build_state(settings: Settings, model_cfg: ModelConfig, placement: Placement
     opt_d = GuardedAdam(list(D.parameters()), settings.lr_d, betas, loss_scaling=scaling)
     # Each process draws its own batches, noise and labels; process 0 draws what a single process would.
     rng = torch.Generator(device).manual_seed(settings.seed + 7919 * placement.rank)
-    G_ema = copy.deepcopy(G).requires_grad_(False) if settings.ema else None
+    G_ema = copy.deepcopy(G).requires_grad_(False) if settings.ema_half_life else None
     return TrainState(model_cfg, G, D, opt_g, opt_d, rng, G_ema=G_ema)
 
 
@@ -132,7 +147,7 @@ def build_runner(state: TrainState, settings: Settings, placement: Placement, pr
                   D=engine.compiled(engine.distributed(state.D, placement), per_module),
                   D_frozen=engine.compiled(state.D, per_module),
                   autocast=lambda: engine.autocast(placement.device, precision),
-                  objective=OBJECTIVES[settings.recipe_spec.objective],
+                  objective=OBJECTIVES[settings.recipe_spec.objective], classes=CLASS_LOSSES[settings.class_loss],
                   memory_format=engine.memory_format(placement.device, mode), placement=placement)
 
 
@@ -154,14 +169,31 @@ def moving_average(average: nn.Module, model: nn.Module, decay: float, step: tor
         mine.copy_(theirs)
 
 
-def fake_labels(model_cfg: ModelConfig, batch: int, paired: bool,
-                rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """The colours G is asked for: uniform over the pairs; with `paired`, the batch's second half
-    repeats the first half's labels (what the mode-seeking term compares)."""
+def pair_cdf(fake_pairs: str, pair_counts: torch.Tensor) -> torch.Tensor | None:
+    """The cumulative distribution of the colour pairs G is asked for; None: uniform over every pair.
+
+    'data^A' asks for a pair with c real faces in proportion to c^A (never a pair without faces): A = 1 follows
+    the data, smaller A flattens it towards every real pair alike."""
+    power = pair_power(fake_pairs)
+    if power is None:
+        return None
+    weights = torch.where(pair_counts > 0, pair_counts.clamp(min=1) ** power, torch.zeros_like(pair_counts))
+    return torch.cumsum(weights / weights.sum(), 0)
+
+
+def fake_labels(model_cfg: ModelConfig, batch: int, paired: bool, rng: torch.Generator,
+                cdf: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The colours G is asked for: uniform over the pairs, or drawn from `cdf` (pair_cdf); with `paired`, the
+    batch's second half repeats the first half's labels (what the mode-seeking term compares)."""
     drawn = (batch + 1) // 2 if paired else batch
     device = rng.device
-    hair = torch.randint(model_cfg.n_hair, (drawn,), device=device, generator=rng)
-    eyes = torch.randint(model_cfg.n_eyes, (drawn,), device=device, generator=rng)
+    if cdf is None:
+        hair = torch.randint(model_cfg.n_hair, (drawn,), device=device, generator=rng)
+        eyes = torch.randint(model_cfg.n_eyes, (drawn,), device=device, generator=rng)
+    else:  # inverse-CDF sampling: no host synchronisation, so a captured step can hold it
+        u = torch.rand(drawn, device=device, generator=rng)
+        pair = torch.searchsorted(cdf, u, right=True).clamp(max=len(cdf) - 1)
+        hair, eyes = pair // model_cfg.n_eyes, pair % model_cfg.n_eyes
     if paired:
         hair, eyes = hair.repeat(2)[:batch], eyes.repeat(2)[:batch]
     return hair, eyes
@@ -205,13 +237,16 @@ class TrainStep:
                                                                               else ()) + ("skipped_d", "skipped_g")
         self.counters = Counters(names, device)
         self.ema_step = torch.tensor(float(state.step), device=device)  # the average's ramp, counted on the device
+        self.ema_decay = ema_decay(settings, runner.placement.world)
+        self.pair_cdf = pair_cdf(settings.fake_pairs, data.pair_counts)
 
     def draw(self) -> Draws:
         rng, batch, cfg, s = self.state.rng, self.settings.batch_size, self.state.model_cfg, self.settings
         device, size = rng.device, cfg.resolution
         index = torch.randint(len(self.data.images), (batch,), device=device, generator=rng)
         z = torch.randn(batch, cfg.z_dim, device=device, generator=rng)
-        fake_hair, fake_eyes = fake_labels(cfg, batch, paired=bool(self.weights.mode_seeking), rng=rng)
+        fake_hair, fake_eyes = fake_labels(cfg, batch, paired=bool(self.weights.mode_seeking), rng=rng,
+                                           cdf=self.pair_cdf)
         real_target = torch.empty(batch, device=device).uniform_(s.real_target_min, s.real_target_max, generator=rng)
         fake_target = torch.empty(batch, device=device).uniform_(s.fake_target_min, s.fake_target_max, generator=rng)
         return Draws(index, z, fake_hair, fake_eyes, real_target, fake_target, self.augment.draw(batch, size, rng),
@@ -225,7 +260,7 @@ class TrainStep:
             fake = runner.G(d.z, d.fake_hair, d.fake_eyes)
             d_loss, d_stats = discriminator_loss(
                 runner.D, self.augment(real, d.seen_real), real_hair, real_eyes, self.augment(fake, d.seen_fake),
-                d.fake_hair, d.fake_eyes, d.real_target, d.fake_target, weights, runner.objective)
+                d.fake_hair, d.fake_eyes, d.real_target, d.fake_target, weights, runner.objective, runner.classes)
         d_skipped = state.opt_d.step(d_loss)
 
         # G learns through D; its optimizer's backward reaches G's weights alone. D stays in training mode,
@@ -235,11 +270,12 @@ class TrainStep:
             return runner.D_frozen(self.augment(images, d.seen_by_g), hair, eyes)
 
         with runner.autocast():
-            g_loss, g_stats = generator_loss(critic, fake, d.fake_hair, d.fake_eyes, weights, runner.objective, d.z)
+            g_loss, g_stats = generator_loss(critic, fake, d.fake_hair, d.fake_eyes, weights, runner.objective, d.z,
+                                             runner.classes)
         g_skipped = state.opt_g.step(g_loss)
         self.ema_step.add_(1.0)
         if state.G_ema is not None:
-            moving_average(state.G_ema, state.G, self.settings.ema, self.ema_step)
+            moving_average(state.G_ema, state.G, self.ema_decay, self.ema_step)
         self.counters.add({**d_stats, **g_stats, "skipped_d": d_skipped, "skipped_g": g_skipped})
 
     def real_batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -10,9 +10,9 @@ Under torchrun every process trains; process 0 alone opens the run folder and wr
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,8 @@ from acgan.errors import ConfigError
 from acgan.judge.evaluate import BestKeeper
 from acgan.judge.tagger import load_tagger
 from acgan.run.checkpoint import Checkpoint, CheckpointError, Record, checkpoint_dir, latest_checkpoint, load_checkpoint
-from acgan.run.folder import code_version, find_latest_run, new_run_dir, read_run_config, truncate_log
+from acgan.run.folder import code_version, find_latest_run, new_run_dir, read_run_config, truncate_log, write_config
+from acgan.run.lock import folder_lock
 from acgan.train import engine
 from acgan.train.checkpointer import Checkpointer
 from acgan.train.engine import Placement
@@ -46,7 +47,8 @@ from acgan.train.step import (
 
 def train(settings: Settings) -> Path:
     """Start a new run in `settings.out`; returns the run folder."""
-    return _run(lambda: (settings, new_run_dir(settings.out)), resuming=False, device_name=settings.device)
+    return _run(lambda held: (settings, new_run_dir(settings.out, held)), resuming=False,
+                device_name=settings.device)
 
 
 def resume(run: str | Path, given: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None) -> Path:
@@ -56,12 +58,21 @@ def resume(run: str | Path, given: dict[str, Any] | None = None, overrides: dict
     must be named in `overrides`; one that changes the networks' shapes cannot change."""
     given, overrides = given or {}, overrides or {}
 
-    def open_resumed() -> tuple[Settings, Path]:
+    def open_resumed(held: ExitStack) -> tuple[Settings, Path]:
         folder = find_latest_run() if str(run) == "auto" else Path(run)
+        if not folder.is_dir():
+            raise ConfigError(f"--resume {folder}: no such run folder")
+        held.enter_context(folder_lock(folder, "training"))
         record = latest_checkpoint(folder).record  # fail early, before any data is loaded
-        # The newest checkpoint says what was in force when it was written (overrides included).
-        saved = (Settings.from_json(record.settings, f"{folder}/checkpoints (settings)") if record.settings
-                 else stored_settings(folder))
+        if not record.settings:
+            return resume_settings(stored_settings(folder), folder, given, overrides), folder
+        # The newest checkpoint says what was in force when it was written (overrides included); config.json
+        # is then only checked, so that a damaged one is reported rather than silently passed over.
+        try:
+            stored_settings(folder)
+        except ConfigError as err:
+            print(f"warning: {err}; resuming with the settings the checkpoint carries")
+        saved = Settings.from_json(record.settings, f"{folder}/checkpoints (settings)")
         return resume_settings(saved, folder, given, overrides), folder
 
     return _run(open_resumed, resuming=True, device_name=given.get("device") or "auto")
@@ -78,17 +89,19 @@ def stored_settings(run: Path) -> Settings:
     return Settings.from_json(stored, source)
 
 
-def _run(open_run: Callable[[], tuple[Settings, Path]], resuming: bool, device_name: str) -> Path:
+def _run(open_run: Callable[[ExitStack], tuple[Settings, Path]], resuming: bool, device_name: str) -> Path:
+    """Open the run on process 0, which holds the run folder's lock until training ends, however it ends."""
     placement = engine.place(device_name)
     finished = False
-    try:
-        settings, run = engine.on_main(open_run, placement)
-        checkpoint = latest_checkpoint(run) if resuming else None
-        _train(settings, run, checkpoint, placement)
-        finished = True
-        return run
-    finally:
-        engine.leave(placement, finished)
+    with ExitStack() as held:
+        try:
+            settings, run = engine.on_main(lambda: open_run(held), placement)
+            checkpoint = latest_checkpoint(run) if resuming else None
+            _train(settings, run, checkpoint, placement)
+            finished = True
+            return run
+        finally:
+            engine.leave(placement, finished)
 
 
 def _train(settings: Settings, run: Path, checkpoint: Checkpoint | None, placement: Placement) -> None:
@@ -145,7 +158,7 @@ def write_run_config(run: Path, settings: Settings, template: Record, data: Face
               "data": data_summary(data), "acgan_version": code_version(), "torch_version": torch.__version__,
               "device": str(placement.device), "processes": placement.world, "precision": precision,
               "created": datetime.now().isoformat(timespec="seconds")}
-    (run / "config.json").write_text(json.dumps(record, indent=2))
+    write_config(run, record)
 
 
 def best_keeper(settings: Settings, data: FaceData, run: Path, placement: Placement) -> BestKeeper:
