@@ -14,6 +14,7 @@ from acgan.data import procedural
 from acgan.data.builtin import builtin_data
 from acgan.data.faces import to_unit_range
 from acgan.data.folder import load_folder
+from acgan.data.palette import swatch
 from acgan.data.pixels import to_rgb
 from acgan.data.tags import DataError
 from acgan.data.vocab import DEFAULT_VOCAB
@@ -147,12 +148,18 @@ def test_auto_vocabulary_keeps_the_default_order_when_the_data_uses_every_defaul
 
 @pytest.mark.parametrize(("mode", "values", "grey"), [
     ("I;16", [0, 32768, 65535], [0, 128, 255]),  # 16 bits: scaled by 65535, not clipped at 255
+    ("I;16", [0, 100, 255], [0, 0, 1]),  # ... even when every value is dark
+    ("I;16", [0, 65407, 65535], [0, 255, 255]),  # 65407 / 257 = 254.502: by 65535 exactly
     ("I", [0, 100, 255], [0, 100, 255]),  # fits in 8 bits: as it is
+    ("I", [0, 128, 256], [0, 0, 1]),  # one past 8 bits: by 65535
     ("I", [0, 256, 65535], [0, 1, 255]),  # fits in 16 bits: by 65535
-    ("I", [0, 100_000, 200_000], [0, 128, 255]),  # wider: by its own maximum
+    ("I", [0, 65407, 65536], [0, 254, 255]),  # one past 16 bits: by its own maximum
+    ("I", [0, 100_000, 200_000], [0, 128, 255]),
     ("F", [0.0, 0.25, 1.0], [0, 64, 255]),  # floats in [0, 1]: a fraction
+    ("F", [0.0, 1.5, 2.0], [0, 2, 2]),  # past 1: levels
     ("F", [0.0, 2.0, 255.0], [0, 2, 255]),
-    ("F", [-5.0, float("nan"), float("inf")], [0, 0, 0]),  # nothing below 0, NaN or infinite survives as a level
+    # Nothing below 0, NaN or infinite counts as a level, nor moves the scale.
+    ("F", [-5.0, float("-inf"), float("nan"), float("inf"), 0.5], [0, 0, 0, 0, 128]),
 ])
 def test_wide_greys_are_scaled_by_the_range_they_use(tmp_path: Path, mode: str, values: list[float],
                                                      grey: list[int]) -> None:
@@ -184,3 +191,8 @@ def test_dropped_booru_rows_are_counted_by_reason_in_the_notes(tmp_path: Path) -
     data = load_folder(root, 32)
     assert data.notes == [f"{root / 'tags.csv'}: dropped 3 rows: 2 with no hair colour tags, 1 with several eye "
                           "colour tags"]
+
+
+def test_swatches_are_the_hand_picked_colours_and_any_other_name_a_stable_colour_of_its_own() -> None:
+    assert swatch("blue") == swatch(" Blue ") == (48, 96, 212) and swatch("blonde") == (242, 214, 128)
+    assert swatch("silver") == (59, 221, 190) and swatch("Teal ") == swatch("teal") == (160, 150, 69)
