@@ -153,6 +153,7 @@ def test_auto_vocabulary_keeps_the_default_order_when_the_data_uses_every_defaul
     ("I", [0, 100, 255], [0, 100, 255]),  # fits in 8 bits: as it is
     ("I", [0, 128, 256], [0, 0, 1]),  # one past 8 bits: by 65535
     ("I", [0, 256, 65535], [0, 1, 255]),  # fits in 16 bits: by 65535
+    ("I", [0, 65407, 65535], [0, 255, 255]),  # ... exactly
     ("I", [0, 65407, 65536], [0, 254, 255]),  # one past 16 bits: by its own maximum
     ("I", [0, 100_000, 200_000], [0, 128, 255]),
     ("F", [0.0, 0.25, 1.0], [0, 64, 255]),  # floats in [0, 1]: a fraction
@@ -174,6 +175,7 @@ def test_builtin_faces_are_cached_by_count_resolution_and_seed(tmp_path: Path, p
     first = builtin_data(24, 16, cache_dir=tmp_path / "cache")
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"builtin-v{procedural.VERSION}-24-16px-0.npz"]
     assert first.images.shape == (24, 16, 16, 3) and first.vocab == DEFAULT_VOCAB
+    assert first.source == "built-in procedural faces"  # what a message about the real faces calls them
     with monkeypatch.context() as patch:
         patch.setattr(procedural, "procedural_dataset", lambda *args, **kwargs: pytest.fail("drawn again"))
         again = builtin_data(24, 16, seed=0, cache_dir=tmp_path / "cache")  # read back, not drawn again

@@ -67,6 +67,11 @@ def test_exit_code_follows_what_training_would_do(tmp_path: Path, small_dataset:
     assert report["ok"] and report["usable"] == 24 and report["sizes"] == {"48x48": 24}
     result = runner.invoke(app, ["data", "check", str(tmp_path / "nowhere")])
     assert result.exit_code == 1 and "no tags.csv" in result.output
+    result = runner.invoke(app, ["data", "check", str(tmp_path / "nowhere"), "--json"])
+    report = json.loads(result.output)  # a folder that is no dataset: no colours, no pairs, one error
+    assert result.exit_code == 1 and (report["vocab"], report["pairs"], report["usable"]) == (None, None, 0)
+    assert [(f["kind"], f["where"]) for f in report["errors"]] == [("unusable folder",
+                                                                  str(tmp_path / "nowhere" / "tags.csv"))]
 
 
 def test_training_stops_on_the_first_problem_and_counts_the_rest(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_bom_crlf_blank_lines_and_extra_spaces_are_tolerated(tmp_path: Path) -> 
     ("1,blue hair violet eyes\n", 1, "unknown eyes colour 'violet'"),
     ("1,blue hair red eyes\n\n1,black hair red eyes\n", 3, "already used on line 1"),
     ("../etc,blue hair red eyes\n", 1, "not a plain file name"),
-    ("1,blue hair:x\tred eyes:3\n", 1, "cannot parse tag"),
+    ("1,blue hair:x\tred eyes:3\n", 1, "cannot parse tag 'blue hair:x'; expected '<tag>:<count>'"),
 ])
 def test_bad_lines_name_the_file_and_line(tmp_path: Path, text: str, line: int, words: str) -> None:
     path = write(tmp_path, text)
