@@ -71,7 +71,7 @@ mutants: $(VENV)/.mutants-installed
 	@$(VENV)/bin/mutmut results --all true | awk '{ split($$1, name, "."); package = name[2]; \
 		status = substr($$0, index($$0, ": ") + 2); total[package]++; \
 		if (status == "killed" || status == "timeout") killed[package]++; else if (status == "survived") lived[package]++ } \
-		END { for (p in total) printf "%-7s %5d mutants, %5d killed (%.1f%%), %4d survived, %4d not reached\n", \
+		END { for (p in total) printf "%-7s %5d mutants, %5d killed (%.1f%%), %4d survived, %4d not run or reached by no test\n", \
 		p, total[p], killed[p], 100 * killed[p] / total[p], lived[p], total[p] - killed[p] - lived[p] }'
 
 $(VENV)/.mutants-installed: $(STAMP)
