@@ -10,7 +10,13 @@ ORT := web/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs
 ESLINT := web/node_modules/.bin/eslint
 TSC := web/node_modules/.bin/tsc
 
-.PHONY: setup demo test lint site web
+# Under CI (CI=true) a part the tests need that cannot be installed stops the build, loudly: elsewhere the tests
+# that need it skip and say why, but CI must never pass by skipping them (tests/conftest.py fails a skip there).
+STRICT := $(filter true True TRUE 1 yes,$(CI))
+# $(call missing,WHAT): say what is missing (no commas in WHAT); under CI, fail.
+missing = { echo "$(if $(STRICT),error: CI=true and $(1); CI runs every test,warning: $(1); the tests that need it will be skipped)" >&2; $(if $(STRICT),exit 1,true); }
+
+.PHONY: setup demo test lint site web mutants
 
 setup: $(STAMP)
 
@@ -41,19 +47,19 @@ site: setup web
 
 web: $(ORT)
 
-# npm ci installs exactly the lock file's packages; without npm the static-site tests skip and say why.
+# npm ci installs exactly the lock file's packages.
 $(ORT): web/package.json web/package-lock.json
 	@if command -v npm >/dev/null; then \
 		(npm ci --prefix web --ignore-scripts --no-audit --no-fund && touch $@) \
-		|| echo "npm ci failed: the static-site tests will be skipped"; \
-	else echo "npm missing: the static-site tests will be skipped (install node and npm, then make web)"; fi
+		|| $(call missing,npm ci failed: no ONNX Runtime Web for the static-site tests); \
+	else $(call missing,npm is missing: no ONNX Runtime Web for the static-site tests (install node and npm; then make web)); fi
 
-# Installed when missing and possible (root with apt-get, as in CI); otherwise the browser test skips.
+# Installed when missing and possible (root with apt-get, as in CI).
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-		|| echo "could not install chromium: the browser test will be skipped"; \
-	else echo "chromium missing: the browser test will be skipped (apt-get install chromium)"; fi
+		|| $(call missing,apt-get could not install chromium for the browser tests); \
+	else $(call missing,chromium is missing for the browser tests (apt-get install chromium as root)); fi
 
 lint: setup web
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -61,3 +67,19 @@ lint: setup web
 	@test -x $(ESLINT) || { echo "cannot lint the page's JavaScript: $(ESLINT) is missing (install node and npm, then make web)"; exit 1; }
 	$(ESLINT) --config web/eslint.config.mjs src/acgan/serve/static
 	$(TSC) -p web
+
+# Mutation testing (docs/TESTING.md), not part of CI: each mutant of the packages [tool.mutmut] in pyproject.toml
+# names, against the fast tests it lists. MUTANT_WORKERS at a time (one per core); mutants/ keeps the results, so
+# a second run retests only what changed. Then the score per package.
+MUTANT_WORKERS ?= 2
+mutants: $(VENV)/.mutants-installed
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/mutmut run --max-children $(MUTANT_WORKERS)
+	@$(VENV)/bin/mutmut results --all true | awk '{ split($$1, name, "."); package = name[2]; \
+		status = substr($$0, index($$0, ": ") + 2); total[package]++; \
+		if (status == "killed" || status == "timeout") killed[package]++; else if (status == "survived") lived[package]++ } \
+		END { for (p in total) printf "%-7s %5d mutants, %5d killed (%.1f%%), %4d survived, %4d not run or reached by no test\n", \
+		p, total[p], killed[p], 100 * killed[p] / total[p], lived[p], total[p] - killed[p] - lived[p] }'
+
+$(VENV)/.mutants-installed: $(STAMP)
+	$(PY) -m pip install -e '.[dev,eval,serve,export,mutants]'
+	@touch $@

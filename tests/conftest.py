@@ -1,8 +1,9 @@
 """Shared fixtures: a private data cache per test session, small dataset folders written on the fly, random
-faces for training steps."""
+faces for training steps; and under CI (CI=true) every skip is a failure."""
 
 from __future__ import annotations
 
+import os
 import zlib
 from pathlib import Path
 
@@ -12,6 +13,34 @@ from PIL import Image
 
 from acgan.data.face_data import FaceData
 from acgan.data.vocab import DEFAULT_VOCAB
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def failed_under_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Under CI a skip is a failure that says what was missing. A test skips only when something it needs is not
+    on the machine (chromium, Playwright, ONNX Runtime Web from npm, an extra), and CI installs all of them, so
+    there a skip means a broken install that would otherwise pass unseen."""
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"CI=true, so this skip fails the run: {reason.removeprefix('Skipped: ')}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    failed_under_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectReport:
+    report: pytest.CollectReport = yield  # a whole module skipped (pytest.importorskip at its top)
+    failed_under_ci(report)
+    return report
 
 
 @pytest.fixture(autouse=True)

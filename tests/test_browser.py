@@ -9,8 +9,8 @@ site: ONNX Runtime Web's WebAssembly against PyTorch, measured at most 1 level i
 another colour redraws, the link round-trips, recent draws survive a reload, downloads come at the size asked for,
 the table of every pair, Keep, Morph, bad input explained, and a 375 px phone layout. Then what only one mode has:
 the server gone (a message and a retry), the model loading (a progress bar) or failing to load, and the noise
-computed in JavaScript bit for bit. The test skips, saying why, only where chromium, Playwright or (for the site)
-ONNX Runtime Web from npm cannot be had.
+computed in JavaScript bit for bit. The test skips, naming what is missing, only where chromium, Playwright or (for
+the site) ONNX Runtime Web from npm cannot be had; under CI (CI=true) such a skip fails (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -55,12 +55,17 @@ MIME = {".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript
         ".json": "application/json", ".wasm": "application/wasm", ".onnx": "application/octet-stream"}
 
 
-def find_chromium() -> str | None:
-    for candidate in (os.environ.get("ACGAN_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+def find_chromium() -> str:
+    """$ACGAN_CHROMIUM when set (it names the browser, or hides it: no other is tried), else Debian's chromium;
+    skips, naming what is missing, when there is none."""
+    given = os.environ.get("ACGAN_CHROMIUM")
+    candidates = [given] if given else ["/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")]
+    for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    return None
+    if given:
+        pytest.skip(f"chromium is missing: ACGAN_CHROMIUM={given} is not an executable")
+    pytest.skip("chromium is missing: apt-get install chromium (make test does, as root), or set ACGAN_CHROMIUM")
 
 
 # --- the two modes ---------------------------------------------------------------------------------------------
@@ -165,9 +170,7 @@ def console_errors() -> ConsoleErrors:
 def browser_page(profile: Path, console_errors: ConsoleErrors, extra_args: tuple[str, ...] = ()) -> Iterator:
     """A fresh headless chromium page that may reach 127.0.0.1 only; console errors and CSP violations collected."""
     executable = find_chromium()
-    if executable is None:
-        pytest.skip("no chromium found (apt-get install chromium, or set ACGAN_CHROMIUM to a chromium binary)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is missing: pip install -e '.[dev]'")
     elsewhere: list[str] = []
 
     def only_this_machine(route) -> None:

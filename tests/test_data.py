@@ -10,8 +10,12 @@ import pytest
 import torch
 from PIL import Image
 
+from acgan.data import procedural
+from acgan.data.builtin import builtin_data
 from acgan.data.dataset import load_folder
 from acgan.data.face_data import to_unit_range
+from acgan.data.palette import swatch
+from acgan.data.pixels import to_rgb
 from acgan.data.tags import DataError
 from acgan.data.vocab import DEFAULT_VOCAB
 from tests.conftest import colour_of, write_dataset
@@ -135,3 +139,62 @@ def test_missing_folder_and_missing_faces_are_clear(tmp_path: Path) -> None:
     (tmp_path / "d" / "tags.csv").write_text("1,blue hair red eyes\n")
     with pytest.raises(DataError, match="no faces/ folder"):
         load_folder(tmp_path / "d", 32)
+
+
+def test_auto_vocabulary_keeps_the_default_order_when_the_data_uses_every_default_colour(small_dataset: Path) -> None:
+    """Default colours in the data: the default vocabulary, in its order, so checkpoints stay compatible."""
+    assert load_folder(small_dataset, 32, vocab_spec="auto").vocab == DEFAULT_VOCAB
+
+
+@pytest.mark.parametrize(("mode", "values", "grey"), [
+    ("I;16", [0, 32768, 65535], [0, 128, 255]),  # 16 bits: scaled by 65535, not clipped at 255
+    ("I;16", [0, 100, 255], [0, 0, 1]),  # ... even when every value is dark
+    ("I;16", [0, 65407, 65535], [0, 255, 255]),  # 65407 / 257 = 254.502: by 65535 exactly
+    ("I", [0, 100, 255], [0, 100, 255]),  # fits in 8 bits: as it is
+    ("I", [0, 128, 256], [0, 0, 1]),  # one past 8 bits: by 65535
+    ("I", [0, 256, 65535], [0, 1, 255]),  # fits in 16 bits: by 65535
+    ("I", [0, 65407, 65535], [0, 255, 255]),  # ... exactly
+    ("I", [0, 65407, 65536], [0, 254, 255]),  # one past 16 bits: by its own maximum
+    ("I", [0, 100_000, 200_000], [0, 128, 255]),
+    ("F", [0.0, 0.25, 1.0], [0, 64, 255]),  # floats in [0, 1]: a fraction
+    ("F", [0.0, 1.5, 2.0], [0, 2, 2]),  # past 1: levels
+    ("F", [0.0, 2.0, 255.0], [0, 2, 255]),
+    # Nothing below 0, NaN or infinite counts as a level, nor moves the scale.
+    ("F", [-5.0, float("-inf"), float("nan"), float("inf"), 0.5], [0, 0, 0, 0, 128]),
+])
+def test_wide_greys_are_scaled_by_the_range_they_use(tmp_path: Path, mode: str, values: list[float],
+                                                     grey: list[int]) -> None:
+    kind = {"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode]
+    image = Image.fromarray(np.array([values], dtype=kind))
+    assert image.mode == mode
+    assert np.asarray(to_rgb(image)).tolist() == [[[level] * 3 for level in grey]]
+
+
+def test_builtin_faces_are_cached_by_count_resolution_and_seed(tmp_path: Path, private_cache: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    first = builtin_data(24, 16, cache_dir=tmp_path / "cache")
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"builtin-v{procedural.VERSION}-24-16px-0.npz"]
+    assert first.images.shape == (24, 16, 16, 3) and first.vocab == DEFAULT_VOCAB
+    assert first.source == "built-in procedural faces"  # what a message about the real faces calls them
+    with monkeypatch.context() as patch:
+        patch.setattr(procedural, "procedural_dataset", lambda *args, **kwargs: pytest.fail("drawn again"))
+        again = builtin_data(24, 16, seed=0, cache_dir=tmp_path / "cache")  # read back, not drawn again
+    assert np.array_equal(again.images, first.images) and np.array_equal(again.hair, first.hair)
+    assert np.array_equal(again.eyes, first.eyes)
+    other = builtin_data(24, 16, seed=1)  # the default place: $ACGAN_CACHE
+    assert [p.name for p in private_cache.iterdir()] == [f"builtin-v{procedural.VERSION}-24-16px-1.npz"]
+    assert not np.array_equal(other.images, first.images)
+
+
+def test_dropped_booru_rows_are_counted_by_reason_in_the_notes(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d", [("1", "blue", "red")])
+    (root / "tags.csv").write_text("1,blue hair:9\tred eyes:8\n2,long hair:5\tred eyes:1\n3,smile:2\tred eyes:1\n"
+                                   "4,blue hair:3\tred eyes:2\tgreen eyes:1\n")
+    data = load_folder(root, 32)
+    assert data.notes == [f"{root / 'tags.csv'}: dropped 3 rows: 2 with no hair colour tags, 1 with several eye "
+                          "colour tags"]
+
+
+def test_swatches_are_the_hand_picked_colours_and_any_other_name_a_stable_colour_of_its_own() -> None:
+    assert swatch("blue") == swatch(" Blue ") == (48, 96, 212) and swatch("blonde") == (242, 214, 128)
+    assert swatch("silver") == (59, 221, 190) and swatch("Teal ") == swatch("teal") == (160, 150, 69)

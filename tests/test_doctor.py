@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
 from acgan.cli import app
 from acgan.data.doctor import check_folder
+from acgan.data.vocab import DEFAULT_VOCAB
 from tests.conftest import write_dataset
 
 runner = CliRunner()
@@ -64,17 +67,66 @@ def test_exit_code_follows_what_training_would_do(tmp_path: Path, small_dataset:
     assert report["ok"] and report["usable"] == 24 and report["sizes"] == {"48x48": 24}
     result = runner.invoke(app, ["data", "check", str(tmp_path / "nowhere")])
     assert result.exit_code == 1 and "no tags.csv" in result.output
+    result = runner.invoke(app, ["data", "check", str(tmp_path / "nowhere"), "--json"])
+    report = json.loads(result.output)  # a folder that is no dataset: no colours, no pairs, one error
+    assert result.exit_code == 1 and (report["vocab"], report["pairs"], report["usable"]) == (None, None, 0)
+    assert [(f["kind"], f["where"]) for f in report["errors"]] == [("unusable folder",
+                                                                  str(tmp_path / "nowhere" / "tags.csv"))]
 
 
 def test_training_stops_on_the_first_problem_and_counts_the_rest(tmp_path: Path) -> None:
+    """The message names the first problem and counts the other three exactly (guards against naming the last
+    problem, or any other count: `problems[-1]` and `len(problems) + 39` in stop_on_problems both fail here)."""
     from acgan.data.tags import DataError
     from acgan.train.settings import resolve
     from acgan.train.trainer import train
 
     broken = broken_dataset(tmp_path / "d")
-    try:
+    with pytest.raises(DataError) as caught:
         train(resolve(data=str(broken), resolution=32, width=8, steps=1, out=str(tmp_path / "run")))
-    except DataError as err:
-        message = str(err)
-    assert "tags.csv:4: no image for id '3'" not in message or "more" in message
-    assert "acgan data check" in message and "--skip-bad" in message
+    # Four problems are known before any image is decoded: lines 8 (silver), 9 (id 0 again), 10 (nonsense) of
+    # tags.csv, then line 4's missing image; the unreadable images come later, when decoding.
+    assert str(caught.value) == (
+        f"{broken / 'tags.csv'}:8: unknown hair colour 'silver'; valid hair colours: {', '.join(DEFAULT_VOCAB.hair)}"
+        f" (train with --vocab auto to learn the colours from the data) (and 3 more: `acgan data check {broken}` "
+        "lists them all); --skip-bad skips such rows")
+
+
+def test_the_json_report_holds_every_finding_and_the_balance(tmp_path: Path) -> None:
+    broken = broken_dataset(tmp_path / "d")
+    result = runner.invoke(app, ["data", "check", str(broken), "--resolution", "32", "--json"])
+    assert result.exit_code == 1 and result.output.startswith(f'{{\n  "root": "{broken}",\n  "ok": false,\n')
+    report = json.loads(result.output)
+    assert {key: report[key] for key in ("root", "ok", "resolution", "skip_bad", "rows", "usable")} == {
+        "root": str(broken), "ok": False, "resolution": 32, "skip_bad": False, "rows": 10, "usable": 4}
+    assert [(f["kind"], f["where"].removeprefix(str(broken))) for f in report["errors"]][:2] == [
+        ("unknown colour", "/tags.csv:8"), ("duplicate id", "/tags.csv:9")]
+    assert report["errors"][0]["message"].startswith("unknown hair colour 'silver'; valid hair colours: orange")
+    assert {f["kind"] for f in report["warnings"]} == {"converted", "not square", "small", "unlisted image"}
+    assert report["sizes"] == {"64x64": 2, "80x64": 1, "16x16": 1} and report["converted"] == {"L": 1}
+    assert report["vocab"] == DEFAULT_VOCAB.to_json()
+    # The four usable faces: rows 0, 4, 5 and 6 of broken_dataset.
+    pairs = np.zeros((12, 11), int)
+    for hair, eyes in (("blue", "red"), ("blonde", "aqua"), ("brown", "brown"), ("white", "pink")):
+        pairs[DEFAULT_VOCAB.hair_index(hair), DEFAULT_VOCAB.eye_index(eyes)] = 1
+    assert report["pairs"] == pairs.tolist()
+    assert len(report["rare_pairs"]) == 132 and report["rare_pairs"][0] == {"hair": "orange", "eyes": "gray",
+                                                                            "faces": 0}
+    assert {"hair": "white", "eyes": "pink", "faces": 1} in report["rare_pairs"]
+
+
+def test_the_histogram_shows_every_pair_its_totals_and_the_rare_ones(tmp_path: Path) -> None:
+    rows = [("blue", "red")] * 6 + [("blonde", "red")] * 2 + [("blue", "aqua")]
+    write_dataset(tmp_path / "d", [(str(i), hair, eyes) for i, (hair, eyes) in enumerate(rows)], size=32)
+    (tmp_path / "colours.json").write_text('{"hair": ["blue", "blonde"], "eyes": ["red", "aqua", "emerald"]}')
+    result = runner.invoke(app, ["data", "check", str(tmp_path / "d"), "--resolution", "32", "--vocab",
+                                 str(tmp_path / "colours.json")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2:8] == [
+        "hair x eyes (faces per pair; '.' none, '!' fewer than 5):",
+        "           red   aqua emeral    all",
+        "blue         6     1!      .      7",
+        "blonde      2!      .      .      2",
+        "all          8      1      0      9",
+        "5 of 6 pairs have fewer than 5 faces (3 have none): the generator learns those from each colour on its "
+        "own, and tag accuracy on them is less certain"]

@@ -43,8 +43,15 @@ def test_onnx_matches_pytorch_for_any_batch(run: Path, tmp_path: Path) -> None:
         expected = model.runner(z, hair, eyes)
         assert runner_(z, hair, eyes).shape == (batch, 3, 32, 32)
         assert (runner_(z, hair, eyes) - expected).abs().max() < 1e-4
-        # Colour weights: one-hot rows equal the index form; a blend lies between its two ends.
+        # Colour weights: one-hot rows equal the index form, and a blend of two colours (a morph's middle frames)
+        # is drawn as PyTorch draws it, and is neither of its ends.
         assert (runner_(z, one_hot(hair, 12), one_hot(eyes, 11)) - expected).abs().max() < 1e-4
+        hair_blend = 0.3 * one_hot(hair, 12) + 0.7 * one_hot((hair + 5) % 12, 12)
+        eyes_blend = 0.6 * one_hot(eyes, 11) + 0.4 * one_hot((eyes + 3) % 11, 11)
+        blended = model.runner(z, hair_blend, eyes_blend)
+        assert (runner_(z, hair_blend, eyes_blend) - blended).abs().max() < 1e-4
+        for end_hair, end_eyes in ((hair, eyes), ((hair + 5) % 12, (eyes + 3) % 11)):
+            assert (blended - model.runner(z, end_hair, end_eyes)).abs().amax(dim=(1, 2, 3)).min() > 1e-3
     assert expected.abs().max() > 0.05  # a trained-enough generator: the comparison is not of near-zeros
 
 

@@ -81,7 +81,7 @@ def test_the_command_line_draws_from_the_shipped_model_without_a_run(tmp_path: P
 
 
 def test_the_server_serves_the_shipped_model_without_a_run() -> None:
-    pytest.importorskip("fastapi")
+    pytest.importorskip("fastapi", reason="the serve extra is missing: pip install -e '.[serve]'")
     from fastapi.testclient import TestClient
 
     from acgan.serve.app import create_app, load_for_serving

@@ -50,7 +50,7 @@ def test_bom_crlf_blank_lines_and_extra_spaces_are_tolerated(tmp_path: Path) -> 
     ("1,blue hair violet eyes\n", 1, "unknown eyes colour 'violet'"),
     ("1,blue hair red eyes\n\n1,black hair red eyes\n", 3, "already used on line 1"),
     ("../etc,blue hair red eyes\n", 1, "not a plain file name"),
-    ("1,blue hair:x\tred eyes:3\n", 1, "cannot parse tag"),
+    ("1,blue hair:x\tred eyes:3\n", 1, "cannot parse tag 'blue hair:x'; expected '<tag>:<count>'"),
 ])
 def test_bad_lines_name_the_file_and_line(tmp_path: Path, text: str, line: int, words: str) -> None:
     path = write(tmp_path, text)
@@ -85,3 +85,19 @@ def test_a_custom_vocabulary_decides_what_is_known(tmp_path: Path) -> None:
     assert read_tags(write(tmp_path, "1,silver hair violet eyes\n"), vocab).rows[0].hair == "silver"
     with pytest.raises(DataError, match="unknown hair colour 'blue'"):
         read_tags(write(tmp_path, "1,blue hair red eyes\n"), vocab)
+
+
+def test_format_b_reads_colour_tags_only_and_counts_each_reason(tmp_path: Path) -> None:
+    text = ("1,blue hair:100\t\tred eyes:80\tred ribbon:5\n"  # an empty tag, and a red thing that is not eyes
+            "2,long hair:50\tred eyes:80\n"
+            "3,short hair:50\tgreen eyes:8\n"
+            "4,blue hair:100\tpink hair:3\tred eyes:80\n")
+    table = read_tags(write(tmp_path, text), None)  # --vocab auto: the tags are read against the default colours
+    assert [(r.image_id, r.hair, r.eyes) for r in table.rows] == [("1", "blue", "red")]
+    assert table.dropped == {"no hair colour tags": 2, "several hair colour tags": 1}
+
+
+def test_format_b_finds_colours_of_several_words(tmp_path: Path) -> None:
+    vocab = Vocabulary(hair=("light blue", "black"), eyes=("red", "dark green"))
+    table = read_tags(write(tmp_path, "1,light blue hair:4\tdark green eyes:2\n"), vocab)
+    assert [(r.hair, r.eyes) for r in table.rows] == [("light blue", "dark green")]
