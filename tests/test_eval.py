@@ -17,7 +17,7 @@ from acgan.cli import app
 from acgan.data.builtin import builtin_data
 from acgan.data.face_data import FaceData, to_unit_range
 from acgan.data.vocab import DEFAULT_VOCAB, Vocabulary
-from acgan.judge.evaluate import EvalSettings, EvaluationError, evaluate
+from acgan.judge.evaluate import EvalSettings, EvaluationError, evaluate, verdict
 from acgan.judge.tagger import Tagger, load_tagger, save_tagger, train_tagger
 from acgan.nets import ClassicGenerator, ModelConfig
 from acgan.run.checkpoint import latest_checkpoint, run_of
@@ -166,3 +166,12 @@ def test_training_with_eval_keeps_a_best_checkpoint(builtin_tagger: Tagger, tmp_
     assert [line["step"] for line in evals] == [10, 20]
     best = json.loads((run / "checkpoints" / "best.json").read_text())
     assert best["info"]["score"] == pytest.approx(max(line["eval_score"] for line in evals), abs=1e-4)
+
+
+def test_the_verdict_names_every_bar_a_model_misses() -> None:
+    result = {"tagger": {"colour_balanced": {"hair": 0.6, "eyes": 0.5}}, "tag_accuracy": {"hair": 0.7, "eyes": 0.44},
+              "frechet": {"ratio": 3.5}, "diversity": {"ratio": 0.8}}
+    assert verdict(result) == ("not good enough yet: eyes read back 44.0% < 45.0%; Fréchet distance / real floor "
+                               "3.5× > 3.0× (met: hair read back 70.0% ≥ 60.0%; variety / real faces' 0.80 ≥ 0.75)")
+    result |= {"tag_accuracy": {"hair": 0.6, "eyes": 0.45}, "frechet": {"ratio": 3.0}}
+    assert verdict(result).startswith("good: every bar met (hair read back 60.0% ≥ 60.0%; eyes read back 45.0%")

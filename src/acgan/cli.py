@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -191,12 +192,44 @@ def tagger_train(
         print(f"saved {out}/tagger.json")
 
 
+@tagger_app.command("reference")
+def tagger_reference(
+    data: Annotated[Path, typer.Argument(help="Dataset folder of the real faces a model learned from.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="reference.json to write beside a packed generator.json "
+                                                          "(its tensors go beside it).")],
+    tagger: Annotated[Path | None, typer.Option(help="Tagger folder or tagger.json [default: the shipped one].")]
+    = None,
+    resolution: Annotated[int, typer.Option(min=16, max=256, help="The generator's resolution.")] = 64,
+    frechet_faces: Annotated[int, typer.Option(min=2, max=20_000, help="Faces per side of each Frechet distance "
+                                                                       "(as `acgan eval` will be run).")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED // 2, help="Seed of the Frechet sets (as for eval).")]
+    = 0,
+    name: Annotated[str | None, typer.Option(help="How reports name these faces [default: the folder].")] = None,
+) -> None:
+    """Store what `acgan eval` needs of real faces (their tagger-feature statistics) beside a packed generator, so
+    that evaluating it needs no faces: how the shipped model's reference.json was made."""
+    from acgan.data.dataset import load_folder
+    from acgan.judge.evaluate import EvalSettings
+    from acgan.judge.reference import write_reference
+    from acgan.judge.tagger import load_tagger
+    from acgan.sample.shipped import shipped_tagger
+
+    with user_errors():
+        judge = load_tagger(tagger or shipped_tagger())
+        faces = load_folder(data, resolution, judge.vocab, skip_bad=True)
+        faces.source = name or faces.source
+        path = write_reference(judge, faces, EvalSettings(frechet_faces=frechet_faces, seed=seed), out)
+        print(f"wrote {path} ({len(faces)} faces of {data})")
+
+
 @app.command("eval")
 def eval_command(
     run: Annotated[Path | None, typer.Argument(help=RUN_HELP, show_default=False)] = None,
     tagger: Annotated[Path | None, typer.Option(help="Tagger folder or tagger.json (from `acgan tagger train`) "
                                                      "[default: the tagger shipped with acgan].")] = None,
-    data: Annotated[Path | None, typer.Option(help="Real faces to compare with (default: the run's data).")] = None,
+    data: Annotated[Path | None, typer.Option(help="Real faces to compare with (default: the run's data; for the "
+                                                   "shipped model, the statistics of its faces shipped with it).")]
+    = None,
     per_pair: Annotated[int, typer.Option(min=2, max=64, help="Generated faces per hair x eye pair.")] = 8,
     frechet_faces: Annotated[int, typer.Option(min=2, max=20_000, help="Faces per side of each Frechet distance.")]
     = 1000,
@@ -209,12 +242,12 @@ def eval_command(
     """Measure tag accuracy, distance to real faces and diversity; write report.json, report.md, pictures."""
     from acgan.judge.eval_run import eval_run
     from acgan.judge.evaluate import EvalSettings
-    from acgan.sample.shipped import model_path, shipped_tagger
 
     with user_errors():
         settings = EvalSettings(per_pair=per_pair, frechet_faces=frechet_faces, seed=seed)
-        folder = eval_run(model_path(run), tagger or shipped_tagger(), settings, data=data, out=out,
-                          checkpoint=checkpoint)
+        folder = eval_run(run, tagger, settings, data=data, out=out, checkpoint=checkpoint)
+        report = json.loads((folder / "report.json").read_text())
+        print(f"verdict: {report['verdict']}\n")
         print((folder / "report.md").read_text())
         print(f"wrote {folder}/")
 

@@ -28,6 +28,7 @@ import torch
 from acgan.data.builtin import builtin_data
 from acgan.data.dataset import load_folder
 from acgan.data.face_data import FaceData, to_unit_range
+from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
 from acgan.judge.metrics import (
     balanced_labels,
@@ -38,6 +39,8 @@ from acgan.judge.metrics import (
     diversity_ratio,
     eye_region,
     frechet_distance,
+    frechet_from_stats,
+    gaussian_stats,
     tag_accuracy,
 )
 from acgan.judge.tagger import Tagger
@@ -60,16 +63,14 @@ class EvalSettings:
     seed: int = 0
 
 
-def check_compatible(model: FaceGenerator, tagger: Tagger, data: FaceData) -> None:
+def check_compatible(model: FaceGenerator, tagger: Tagger, real: Vocabulary, real_source: str) -> None:
     if tagger.vocab != model.vocab:
         raise EvaluationError(
             f"the tagger knows other colours than the run: tagger hair {list(tagger.vocab.hair)}, eyes "
             f"{list(tagger.vocab.eyes)}; run hair {list(model.vocab.hair)}, eyes {list(model.vocab.eyes)}; "
             "train a tagger on data with the run's vocabulary")
-    if data.vocab != model.vocab:
-        raise EvaluationError(f"the real data ({data.source}) has other colours than the run")
-    if len(data) < 4:
-        raise EvaluationError(f"{data.source}: {len(data)} real faces are too few to evaluate against")
+    if real != model.vocab:
+        raise EvaluationError(f"the real data ({real_source}) has other colours than the run")
 
 
 def images_of(data: FaceData, index: np.ndarray) -> torch.Tensor:
@@ -78,33 +79,46 @@ def images_of(data: FaceData, index: np.ndarray) -> torch.Tensor:
 
 @dataclass
 class RealReference:
-    """What the evaluation needs from the real faces, computed once per (tagger, data, settings)."""
+    """What the evaluation needs from the real faces, computed once per (tagger, data, settings) by real_reference,
+    or read from the copy shipped beside the shipped tagger (reference.py): no faces are needed once it is made."""
 
-    features: np.ndarray  # tagger features of real set A
+    mean: np.ndarray  # (F,) tagger-feature mean of real set A
+    covariance: np.ndarray  # (F, F) their covariance: set A's side of every Frechet distance
     hair: np.ndarray  # labels of set A: the generated Frechet set is drawn for exactly these
     eyes: np.ndarray
     floor: float  # Frechet distance between set A and a disjoint real set B of the same size
-    spread: dict[tuple, float]  # within-pair feature spread of the real faces
+    spread: dict[tuple[int, int], float]  # within-pair feature spread of the real faces
     faces: int
     eye_region: np.ndarray  # (H, W) bool at the generator's resolution: where real faces show their eye colour
+    vocab: Vocabulary
+    source: str  # the real faces it was measured on
 
 
 def real_reference(tagger: Tagger, data: FaceData, settings: EvalSettings) -> RealReference:
+    if len(data) < 4:
+        raise EvaluationError(f"{data.source}: {len(data)} real faces are too few to evaluate against")
     set_a, set_b = disjoint_subsets(len(data), settings.frechet_faces, settings.seed)
     _, _, features_a = tagger.run(images_of(data, set_a))
     _, _, features_b = tagger.run(images_of(data, set_b))
     _, _, features = tagger.run(images_of(data, np.arange(len(data))))
-    return RealReference(features=features_a, hair=data.hair[set_a], eyes=data.eyes[set_a],
+    mean, covariance = gaussian_stats(features_a)
+    return RealReference(mean=mean, covariance=covariance, hair=data.hair[set_a], eyes=data.eyes[set_a],
                          floor=frechet_distance(features_b, features_a),
                          spread=diversity(features, data.hair, data.eyes), faces=len(data),
-                         eye_region=eye_region(data.images, data.hair, data.eyes))
+                         eye_region=eye_region(data.images, data.hair, data.eyes), vocab=data.vocab,
+                         source=data.source)
 
 
-def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData, settings: EvalSettings = EvalSettings(),
+def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData | None, settings: EvalSettings = EvalSettings(),
              reference: RealReference | None = None) -> dict:
-    """All numbers of the evaluation as a JSON-ready dict (see the module docstring)."""
-    check_compatible(model, tagger, data)
-    reference = reference or real_reference(tagger, data, settings)
+    """All numbers of the evaluation as a JSON-ready dict (see the module docstring), against the real faces `data`
+    or, when given, what was measured on them before (`reference`: then `data` may be None)."""
+    if reference is None:
+        if data is None:
+            raise ValueError("evaluate needs the real faces or a reference measured on them")
+        check_compatible(model, tagger, data.vocab, data.source)
+        reference = real_reference(tagger, data, settings)
+    check_compatible(model, tagger, reference.vocab, reference.source)
     vocab = model.vocab
     hair, eyes = balanced_labels(len(vocab.hair), len(vocab.eyes), settings.per_pair)
     seeds = range(settings.seed, settings.seed + len(hair))
@@ -112,7 +126,7 @@ def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData, settings: Eva
     hair_pred, eye_pred, features = tagger.run(generated)
 
     fd_generated = frechet_faces(model, reference.hair, reference.eyes, settings)
-    distance = frechet_distance(tagger.run(fd_generated)[2], reference.features)
+    distance = frechet_from_stats(*gaussian_stats(tagger.run(fd_generated)[2]), reference.mean, reference.covariance)
     spread = diversity(features, hair, eyes)
     shared = [pair for pair in spread if pair in reference.spread]
     return {
@@ -121,6 +135,7 @@ def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData, settings: Eva
         "settings": {"per_pair": settings.per_pair, "seed": settings.seed, "generated_faces": len(hair),
                      "real_faces": reference.faces, "frechet_faces": len(reference.hair),
                      "resolution": model.resolution, "tagger_resolution": tagger.resolution},
+        "real_faces": reference.source,
         "tagger": {"held_out": tagger.held_out,
                    "colour_balanced": {a: colour_balanced(tagger.held_out.get(f"{a}_per_colour", {}))
                                        for a in ("hair", "eyes")}},
@@ -160,6 +175,34 @@ def disjoint_subsets(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarr
     return np.sort(order[:size]), np.sort(order[size:2 * size])
 
 
+# The bars a model must meet to be called good: the shipping bars of docs/MODEL_CARD.md. Colours read back at least as
+# often as the tagger reads real faces' (hair), or 90% of that (eyes, which are a few pixels); faces at most three
+# times as far from real ones as two sets of real faces are from each other; at least three quarters of real faces'
+# variety within a colour pair.
+HAIR_OF_CEILING, EYES_OF_CEILING = 1.0, 0.9
+MOST_FRECHET_RATIO = 3.0
+LEAST_DIVERSITY = 0.75
+
+
+def verdict(result: dict) -> str:
+    """One line: whether the evaluated model meets every bar, with the numbers that decide it."""
+    ceilings = result["tagger"]["colour_balanced"]
+    bars = [(f"{attribute} read back", result["tag_accuracy"][attribute], share * ceilings[attribute], True, "{:.1%}")
+            for attribute, share in (("hair", HAIR_OF_CEILING), ("eyes", EYES_OF_CEILING))
+            if ceilings.get(attribute) is not None]
+    bars += [("Fréchet distance / real floor", result["frechet"]["ratio"], MOST_FRECHET_RATIO, False, "{:.1f}×"),
+             ("variety / real faces'", result["diversity"]["ratio"], LEAST_DIVERSITY, True, "{:.2f}")]
+    met: list[str] = []
+    missed: list[str] = []
+    for name, value, bar, higher, form in bars:
+        ok = value >= bar if higher else value <= bar
+        sign = ("≥" if ok else "<") if higher else ("≤" if ok else ">")
+        (met if ok else missed).append(f"{name} {form.format(value)} {sign} {form.format(bar)}")
+    if missed:
+        return f"not good enough yet: {'; '.join(missed)} (met: {'; '.join(met) or 'none'})"
+    return f"good: every bar met ({'; '.join(met)})"
+
+
 def selection_score(result: dict) -> float:
     """One number to keep the 'best' checkpoint by: tag accuracy, less a little for distance to real.
 
@@ -171,12 +214,15 @@ def selection_score(result: dict) -> float:
     return accuracy - 0.05 * math.log2(max(ratio, 1.0))
 
 
-def inception_fid(model: FaceGenerator, data: FaceData, settings: EvalSettings) -> tuple[float | None, str]:
-    """Inception FID through torch-fidelity when it and its weights are on this machine; else a note why not.
+def inception_fid(model: FaceGenerator, data: FaceData | None, settings: EvalSettings) -> tuple[float | None, str]:
+    """Inception FID through torch-fidelity when it, its weights and the real faces are on this machine; else a note
+    why not.
 
     Optional by design: the Inception weights are a download, and the tagger-feature distance above
     is always available. Any failure here becomes a one-line note, never a crash.
     """
+    if data is None:
+        return None, "Inception FID skipped: it needs the real faces themselves (give --data DIR)"
     try:
         import torch_fidelity
     except Exception as err:  # a missing package, or one whose own imports fail (torchvision)
@@ -222,6 +268,8 @@ class BestKeeper:
         improved = score > self.best
         self.best = max(self.best, score)
         return numbers, improved
+
+
 def real_faces_for(record: Record, data: str | Path | None = None) -> FaceData:
     """Real faces to judge a checkpoint against: `data`, else the run's own dataset (for the built-in
     faces, a fresh set drawn with the next seed), at the run's resolution and in its vocabulary."""

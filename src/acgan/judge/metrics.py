@@ -63,8 +63,12 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """
     if len(a) < 2 or len(b) < 2:
         raise ValueError("the Frechet distance needs at least two samples in each set")
-    mu_a, cov_a = gaussian_stats(a)
-    mu_b, cov_b = gaussian_stats(b)
+    return frechet_from_stats(*gaussian_stats(a), *gaussian_stats(b))
+
+
+def frechet_from_stats(mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.ndarray, cov_b: np.ndarray) -> float:
+    """frechet_distance from the two Gaussians' means and covariances (a stored set of real faces keeps only these)."""
+    mu_a, cov_a, mu_b, cov_b = (np.asarray(x, dtype=np.float64) for x in (mu_a, cov_a, mu_b, cov_b))
     root_a = psd_sqrt(cov_a)
     cross = np.linalg.eigvalsh(root_a @ cov_b @ root_a).clip(min=0)
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.sqrt(cross).sum())

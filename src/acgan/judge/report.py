@@ -70,6 +70,8 @@ def markdown(report: dict, pictures: bool | Iterable[str] = True) -> str:
     step = report.get("step")
     title = f"# Evaluation of {report['run']}" + (f" at step {step}" if step is not None else "")
     lines = [title, ""]
+    if report.get("verdict"):  # reports written before the verdict existed have none
+        lines += [f"**Verdict: {report['verdict']}**", ""]
     lines += [_intro(report), ""]
     lines += [*summary_table(report), ""]
     lines += ["Read back: share of faces whose requested colour the tagger reads. Ceiling: the tagger on real "
@@ -154,6 +156,8 @@ def _intro(report: dict) -> str:
         parts.append(faces)
     tagger = report.get("tagger", {})
     judged = f"judged by the tagger in `{tagger['path']}`" if tagger.get("path") else "judged by the tagger"
+    if report.get("real_faces"):
+        judged += f", against the real faces of {report['real_faces']}"
     return (", ".join(parts) + " " + judged if parts else judged.capitalize()) + "."
 
 

@@ -85,6 +85,7 @@ class Tagger:
     net: TaggerNet
     vocab: Vocabulary
     held_out: dict  # accuracy report on the held-out split
+    sha256: str = ""  # of its weights as saved (a stored reference names the tagger it was measured with)
 
     @property
     def resolution(self) -> int:
@@ -214,7 +215,7 @@ def load_tagger(path: str | Path, device: str = "cpu") -> Tagger:
     held_out = record.info.get("held_out")
     if not isinstance(held_out, dict):
         raise CheckpointError(f"{checkpoint.path}: field 'info.held_out' (the tagger's accuracy) is missing")
-    return Tagger(net=net.to(device).eval(), vocab=record.vocab, held_out=held_out)
+    return Tagger(net=net.to(device).eval(), vocab=record.vocab, held_out=held_out, sha256=record.sha256)
 
 
 def held_out_summary(report: dict[str, Any]) -> str:

@@ -7,7 +7,8 @@ A packed generator is a checkpoint of kind "generator": only the weights that dr
 average of G when the run keeps one), in fp16, with BatchNorm statistics measured for those weights
 (acgan.nets.standing), the run's model, vocabulary and settings and what is known about it (data,
 training, scores). The shipped tagger, which judged the shipped model, sits
-beside it so `acgan eval` works without training one first.
+beside it so `acgan eval` works without training one first, and so does what the evaluation needs of the
+real faces (their tagger-feature statistics), so that it works without the faces too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from acgan.run.checkpoint import Checkpoint, load_module, module_tensors, save_c
 
 SHIPPED_NAME = "generator"
 TAGGER_NAME = "tagger"
+REFERENCE_NAME = "reference"
 
 
 def shipped_folder() -> Path:
@@ -44,6 +46,13 @@ def model_path(run: str | Path | None) -> Path:
 
 def shipped_tagger() -> Path:
     return shipped_folder() / f"{TAGGER_NAME}.json"
+
+
+def reference_beside(generator: Path) -> Path:
+    """Where a packed generator keeps what `acgan eval` needs of the real faces it learned from (their statistics
+    under the shipped tagger, acgan.judge.reference), so that evaluating it needs no faces on the machine; the
+    shipped generator has one."""
+    return generator.with_name(f"{REFERENCE_NAME}.json")
 
 
 def pack_generator(checkpoint: Checkpoint, folder: Path, info: dict[str, Any] | None = None,
