@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,21 @@ def test_bad_training_input_is_one_clear_line(tmp_path: Path, small_dataset: Pat
     assert result.exit_code == 2 and "unknown setting 'learning_rate'" in result.output
     result = runner.invoke(app, ["generate", str(tmp_path), "--hair", "blue", "--eyes", "red"])
     assert result.exit_code == 2 and "no checkpoints" in result.output
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["generate", "--help"]])
+def test_asking_for_the_version_or_help_imports_no_pytorch(args: list[str]) -> None:
+    """PyTorch takes seconds to import: `acgan --version` and the help of every command must not wait for it."""
+    probe = ("import sys; from acgan.cli import main; sys.argv = ['acgan', *sys.argv[1:]]\n"
+             "try:\n    main()\nexcept SystemExit as end:\n    code = end.code\n"
+             "print('torch' in sys.modules, code)")
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "False 0", done.stdout + done.stderr
+    assert ("acgan " if args == ["--version"] else "Usage: acgan") in done.stdout
+
+
+def test_the_package_imports_no_pytorch_until_a_model_is_asked_for() -> None:
+    probe = ("import sys, acgan; print('torch' in sys.modules, acgan.__version__ != '');"
+             "acgan.load; print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "True", "True"], done.stderr

@@ -20,7 +20,24 @@ tests/test_layers.py checks):
     cli      the `acgan` command
 """
 
-from acgan.sample.generator import FaceGenerator, load, load_onnx
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from acgan.version import __version__
 
+if TYPE_CHECKING:
+    from acgan.sample.generator import FaceGenerator, load, load_onnx
+
 __all__ = ["FaceGenerator", "__version__", "load", "load_onnx"]
+DRAWING = {"FaceGenerator", "load", "load_onnx"}
+
+
+def __getattr__(name: str) -> Any:
+    """The drawing API, imported when first used: `acgan --version` and `acgan --help` import the package but not
+    PyTorch (2-3 s on a small CPU)."""
+    if name in DRAWING:
+        from acgan.sample import generator
+
+        return getattr(generator, name)
+    raise AttributeError(f"module 'acgan' has no attribute {name!r}")

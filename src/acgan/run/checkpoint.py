@@ -29,12 +29,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
+from torch.overrides import TorchFunctionMode
 
 from acgan.atomic import write_atomic
 from acgan.data.text import read_at_most
 from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
-from acgan.nets import ModelConfig, build_networks
+from acgan.nets import ModelConfig, build_generator, build_networks
 
 FORMAT_VERSION = 2  # 2: the typed record; 1 (read, never written): the same facts in an untyped dict
 KINDS = ("training", "tagger", "generator")
@@ -256,17 +257,32 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
 def check_tensors(record: Record, tensors: dict[str, torch.Tensor]) -> None:
     """The networks the record describes must find every tensor they need, of the right shape."""
-    with torch.device("meta"):
-        G, D = build_networks(record.model_config())
-    expected = module_shapes(record.generator_weights, G)
-    if record.kind == "training":
-        expected |= module_shapes("G", G) | module_shapes("D", D)
+    cfg = record.model_config()
+    # D only for a training checkpoint: spectral norm's power iterations on the meta device import torch._dynamo
+    # (2-3 s), as does a normal_ initialisation there (ShapesOnly skips those).
+    with torch.device("meta"), ShapesOnly():
+        G = build_generator(cfg)
+        expected = module_shapes(record.generator_weights, G)
+        if record.kind == "training":
+            _, D = build_networks(cfg)
+            expected |= module_shapes("G", G) | module_shapes("D", D)
     for name, shape in expected.items():
         if name not in tensors:
             raise CheckpointError(f"its tensors lack {name} (they do not belong to the model it describes)")
         if tuple(tensors[name].shape) != shape:
             raise CheckpointError(f"tensor {name} is {tuple(tensors[name].shape)}, the model it describes needs "
                                   f"{shape} (width {record.model.get('width')}?)")
+
+
+class ShapesOnly(TorchFunctionMode):
+    """Modules built for their shapes alone (on the meta device): random initialisation with normal_ is skipped,
+    since on the meta device it imports torch._dynamo, which made loading the shipped generator take 2 s longer."""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func in (torch.Tensor.normal_, torch.nn.init.normal_):
+            return args[0] if args else kwargs["tensor"]
+        return func(*args, **kwargs)
 
 
 def module_shapes(prefix: str, module: torch.nn.Module) -> dict[str, tuple[int, ...]]:

@@ -23,9 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from acgan.errors import ConfigError, shown
-from acgan.run.folder import read_json_object
-from acgan.train.augment import parse as parse_augmentations
-from acgan.train.losses import CLASS_LOSSES
 
 
 @dataclass(frozen=True)
@@ -249,6 +246,11 @@ def range_problems(s: Settings) -> list[str]:
         problems.append(f"precision must be auto, fp32, bf16 or fp16, got {s.precision!r}")
     if s.compile not in COMPILE_MODES:
         problems.append(f"compile must be one of {', '.join(COMPILE_MODES)}, got {s.compile!r}")
+    # Imported here, not at the top: the CLI builds its options from Settings, and `acgan --help` must not import
+    # PyTorch, which augment.py and losses.py need.
+    from acgan.train.augment import parse as parse_augmentations
+    from acgan.train.losses import CLASS_LOSSES
+
     for check in (lambda: parse_augmentations(s.augment), lambda: pair_power(s.fake_pairs)):
         try:
             check()
@@ -363,6 +365,8 @@ def _parse(value: Any, kind: type) -> Any:
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a JSON file of settings (a partial Settings), checking every key and type."""
+    from acgan.run.folder import read_json_object  # the run's modules import PyTorch: see range_problems
+
     data = read_json_object(Path(path), "a JSON object of settings")
     return {key: coerce(key, value, str(path)) for key, value in data.items()}
 
