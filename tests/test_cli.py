@@ -96,7 +96,9 @@ def test_the_seed_decides_the_pixels(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--hair", "silver", "--eyes", "red"], "unknown hair colour 'silver'; valid hair colours: orange"),
     (["--hair", "blue", "--eyes", "violet"], "unknown eyes colour 'violet'"),
-    (["--hair", "blue"], "give --hair and --eyes"),
+    (["--hair", "blue", "--truncation", "1.5"], "error: --truncation must be above 0 and at most 1 (1: the faces as "
+                                                "trained; lower: safer, more alike faces), got 1.5\n"),
+    (["--truncation", "0"], "error: --truncation must be above 0 and at most 1"),
     (["--hair", "blue", "--eyes", "red", "-n", "0"],
      "Invalid value for '-n': Input should be greater than or equal to 1"),
 ])
@@ -138,3 +140,49 @@ def test_the_package_imports_no_pytorch_until_a_model_is_asked_for() -> None:
              "acgan.load; print('torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["False", "True", "True"], done.stderr
+
+
+def test_generate_without_colours_draws_each_faces_random_ones(tmp_path: Path) -> None:
+    out = tmp_path / "grid.png"
+    result = runner.invoke(app, ["generate", "-n", "3", "--seed", "4", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    faces = json.loads(Image.open(out).text["acgan"])["faces"]
+    expected = acgan.load().requested("random", "random", 3, 4)
+    assert [(f["seed"], f["hair"], f["eyes"]) for f in faces] == expected
+    assert len({(f["hair"], f["eyes"]) for f in faces}) > 1
+
+
+def test_all_pairs_draws_one_seed_in_every_cell_as_the_page_does(tmp_path: Path) -> None:
+    out = tmp_path / "pairs.png"
+    assert runner.invoke(app, ["generate", "--all-pairs", "--seed", "7", "-o", str(out)]).exit_code == 0
+    table = Image.open(out).convert("RGB")
+    model = acgan.load()
+    # The last row's last two cells, 64 px each with 2 px between and around them (sample/images.py).
+    right, bottom = table.width - 2, table.height - 2
+    for column, eyes in ((0, model.vocab.eyes[-1]), (1, model.vocab.eyes[-2])):
+        cell = table.crop((right - 64 - 66 * column, bottom - 64, right - 66 * column, bottom))
+        face = model.faces([(7, model.vocab.hair[-1], eyes)])[0]
+        assert same_face(pixels(cell), pixels(face)), eyes
+
+
+def test_interpolate_refuses_size_with_scale(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["interpolate", "--size", "128", "--scale", "2", "-o", str(tmp_path / "m.gif")])
+    assert result.exit_code == 2 and not (tmp_path / "m.gif").exists()
+    assert result.output == ("error: give --size or --scale, not both: --size resizes each frame smoothly (Lanczos), "
+                             "--scale enlarges it pixel for pixel\n")
+
+
+def test_an_unknown_colour_in_a_from_file_names_its_line_and_skip_bad_skips_only_it(tmp_path: Path) -> None:
+    wanted = tmp_path / "wanted.txt"
+    wanted.write_text("a1,blue hair red eyes\nb2,silver hair red eyes\nc3,pink hair green eyes\n")
+    stopped = runner.invoke(app, ["generate", "--from-file", str(wanted), "-o", str(tmp_path / "stopped")])
+    assert stopped.exit_code == 2 and f"{wanted}:2: unknown hair colour 'silver'" in stopped.output
+    assert not (tmp_path / "stopped").exists()
+    skipped = runner.invoke(app, ["generate", "--from-file", str(wanted), "--skip-bad", "--seed", "10",
+                                  "-o", str(tmp_path / "out")])
+    assert skipped.exit_code == 0, skipped.output
+    assert f"skipped 1 bad line(s), the first: {wanted}:2: unknown hair colour 'silver'" in skipped.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a1.png", "c3.png"]
+    # c3 is the file's third face: seed 12 whether or not line 2 was drawn.
+    face = acgan.load().faces([(12, "pink", "green")])[0]
+    assert same_face(pixels(Image.open(tmp_path / "out" / "c3.png")), pixels(face))

@@ -27,6 +27,7 @@ from acgan.sample.contract import (
     MORPH_STEPS,
     MORPH_TO,
     RANDOM,
+    TRUNCATION,
 )
 from acgan.train.settings import Settings, coerce, field_types, load_config_file
 
@@ -35,6 +36,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 CHECKPOINT_HELP = "Checkpoint name in the run (default: newest)."
 RUN_HELP = "Run folder or checkpoint file (default: the model shipped with acgan)."
+TRUNCATION_HELP = ("Variety, above 0 and at most 1: each face's noise is pulled toward its mean by this factor "
+                   "(1: the faces as trained; lower: safer, more alike faces) [default: 1, or the PNG's with --like].")
 SIZE_HELP = "Pixels a side of each face written (Lanczos), e.g. 128 or 256 [default: as drawn]."
 
 
@@ -46,6 +49,13 @@ def user_errors() -> Iterator[None]:
     except UserError as err:
         typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
+
+
+def option_truncation(value: float | None, default: float) -> float:
+    """--truncation, checked as the API checks it and named as the option; `default` when not given."""
+    from acgan.sample.seeds import check_truncation
+
+    return default if value is None else check_truncation(value, "--truncation")
 
 
 def version_callback(value: bool) -> None:
@@ -119,8 +129,8 @@ def generate(
     run: Annotated[Path | None, typer.Argument(help="Run folder or checkpoint file (default: the model shipped "
                                                     "with acgan; with --like: the one the PNG names).",
                                                show_default=False)] = None,
-    hair: Annotated[str | None, typer.Option(help=f"Hair colour, or '{RANDOM}'.")] = None,
-    eyes: Annotated[str | None, typer.Option(help=f"Eye colour, or '{RANDOM}'.")] = None,
+    hair: Annotated[str, typer.Option(help=f"Hair colour, or '{RANDOM}' (each face's own, from its seed).")] = RANDOM,
+    eyes: Annotated[str, typer.Option(help=f"Eye colour, or '{RANDOM}'.")] = RANDOM,
     n: Annotated[int, typer.Option("-n", min=1, help="How many faces.")] = 16,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Face k uses seed + k.")] = 0,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output PNG (a folder with --from-file).")] = Path(
@@ -133,27 +143,33 @@ def generate(
     = None,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
     size: Annotated[int | None, typer.Option(help=SIZE_HELP)] = None,
+    truncation: Annotated[float | None, typer.Option(help=TRUNCATION_HELP)] = None,
+    skip_bad: Annotated[bool, typer.Option(help="With --from-file: skip a bad line (an unknown colour, say) and say "
+                                                "so, instead of stopping; the other faces are drawn as if it were "
+                                                "right.")] = False,
 ) -> None:
-    """Draw faces with the colours you ask for."""
+    """Draw faces with the colours you ask for (random ones when none are given)."""
     from acgan.data.tags import read_tags
     from acgan.sample import outputs
     from acgan.sample.generator import load
     from acgan.sample.records import faces_from_png
 
     with user_errors():
-        wanted = faces_from_png(like) if like is not None else None
-        model = load(Path(wanted[0]) if run is None and wanted is not None else run, checkpoint)
+        maker, wanted = faces_from_png(like) if like is not None else (None, None)
+        model = load(Path(maker.source) if run is None and maker is not None else run, checkpoint)
+        model = model.with_truncation(option_truncation(truncation, maker.truncation if maker else TRUNCATION))
         if all_pairs:
             message = outputs.write_all_pairs(model, seed, out, size)
         elif from_file is not None:
-            rows = read_tags(from_file, model.vocab).rows
-            named = [(row.image_id, (seed + k, row.hair, row.eyes)) for k, row in enumerate(rows)]
+            table = read_tags(from_file, model.vocab, skip_bad)
+            # Face k of the file (counting the lines skipped) uses seed + k: skipping a line moves no other face.
+            lines = sorted([row.line for row in table.rows] + [int(bad.line or 0) for bad in table.bad])
+            named = [(row.image_id, (seed + lines.index(row.line), row.hair, row.eyes)) for row in table.rows]
             message = outputs.write_named(model, named, out, size)
+            if table.bad:
+                message += f"; skipped {len(table.bad)} bad line(s), the first: {table.bad[0]}"
         elif wanted is not None:
-            message = outputs.write_faces(model, wanted[1], out, separate, size)
-        elif hair is None or eyes is None:
-            raise UserError("give --hair and --eyes (or --all-pairs, --from-file, --like); "
-                            f"hair: {', '.join(model.vocab.hair)}; eyes: {', '.join(model.vocab.eyes)}")
+            message = outputs.write_faces(model, wanted, out, separate, size)
         else:
             message = outputs.write_faces(model, model.requested(hair, eyes, n, seed), out, separate, size)
         print(message)
@@ -238,6 +254,8 @@ def eval_command(
                                                                  "./eval/<checkpoint> for a record outside a run).")]
     = None,
     checkpoint: Annotated[str | None, typer.Option(help=CHECKPOINT_HELP)] = None,
+    truncation: Annotated[float | None, typer.Option(help=TRUNCATION_HELP.replace(", or the PNG's with --like", ""))]
+    = None,
 ) -> None:
     """Measure tag accuracy, distance to real faces and diversity; write report.json, report.md, pictures."""
     from acgan.judge.eval_run import eval_run
@@ -245,7 +263,8 @@ def eval_command(
 
     with user_errors():
         settings = EvalSettings(per_pair=per_pair, frechet_faces=frechet_faces, seed=seed)
-        folder = eval_run(run, tagger, settings, data=data, out=out, checkpoint=checkpoint)
+        folder = eval_run(run, tagger, settings, data=data, out=out, checkpoint=checkpoint,
+                          truncation=option_truncation(truncation, TRUNCATION))
         report = json.loads((folder / "report.json").read_text())
         print(f"verdict: {report['verdict']}\n")
         print((folder / "report.md").read_text())
@@ -307,6 +326,9 @@ def interpolate(
     from acgan.sample.seeds import colours_for
 
     with user_errors():
+        if size is not None and scale is not None:
+            raise UserError("give --size or --scale, not both: --size resizes each frame smoothly (Lanczos), --scale "
+                            "enlarges it pixel for pixel")
         model = load(run, checkpoint)
         (_, hair, eyes), _ = morph_ends(model.vocab)
         start = (from_seed, *colours_for(model.vocab, from_seed, from_hair or hair, from_eyes or eyes))

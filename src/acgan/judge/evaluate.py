@@ -45,7 +45,7 @@ from acgan.judge.metrics import (
 )
 from acgan.judge.tagger import Tagger
 from acgan.run.checkpoint import Record
-from acgan.sample.generator import FaceGenerator, draw
+from acgan.sample.generator import FaceGenerator
 
 # Seeds of the Frechet and spill sets start here, so their faces never repeat the balanced set's.
 FRECHET_SEED_OFFSET = 10_000_000
@@ -122,7 +122,7 @@ def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData | None, settin
     vocab = model.vocab
     hair, eyes = balanced_labels(len(vocab.hair), len(vocab.eyes), settings.per_pair)
     seeds = range(settings.seed, settings.seed + len(hair))
-    generated = draw(model.runner, seeds, torch.from_numpy(hair), torch.from_numpy(eyes))
+    generated = model.draw(seeds, torch.from_numpy(hair), torch.from_numpy(eyes))
     hair_pred, eye_pred, features = tagger.run(generated)
 
     fd_generated = frechet_faces(model, reference.hair, reference.eyes, settings)
@@ -134,7 +134,8 @@ def evaluate(model: FaceGenerator, tagger: Tagger, data: FaceData | None, settin
         "vocab": vocab.to_json(),
         "settings": {"per_pair": settings.per_pair, "seed": settings.seed, "generated_faces": len(hair),
                      "real_faces": reference.faces, "frechet_faces": len(reference.hair),
-                     "resolution": model.resolution, "tagger_resolution": tagger.resolution},
+                     "resolution": model.resolution, "tagger_resolution": tagger.resolution,
+                     "truncation": model.truncation},
         "real_faces": reference.source,
         "tagger": {"held_out": tagger.held_out,
                    "colour_balanced": {a: colour_balanced(tagger.held_out.get(f"{a}_per_colour", {}))
@@ -158,14 +159,14 @@ def spill(model: FaceGenerator, region: np.ndarray, settings: EvalSettings) -> d
     seeds = [start + k for k in range(noises) for _ in range(n_hair * n_eyes)]
     hair = torch.arange(n_hair).repeat_interleave(n_eyes).repeat(noises)
     eyes = torch.arange(n_eyes).repeat(n_hair * noises)
-    faces = draw(model.runner, seeds, hair, eyes).numpy()
+    faces = model.draw(seeds, hair, eyes).numpy()
     return {**colour_spill(faces.reshape(noises * n_hair, n_eyes, *faces.shape[1:]), region), "noises": noises}
 
 
 def frechet_faces(model: FaceGenerator, hair: np.ndarray, eyes: np.ndarray, settings: EvalSettings) -> torch.Tensor:
     """The generated side of a Frechet distance: one face per real face's labels, from seeds of their own."""
     start = settings.seed + FRECHET_SEED_OFFSET
-    return draw(model.runner, range(start, start + len(hair)), torch.from_numpy(hair), torch.from_numpy(eyes))
+    return model.draw(range(start, start + len(hair)), torch.from_numpy(hair), torch.from_numpy(eyes))
 
 
 def disjoint_subsets(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

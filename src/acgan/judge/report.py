@@ -153,6 +153,8 @@ def _intro(report: dict) -> str:
         faces = f"{settings['generated_faces']} generated faces"
         if "per_pair" in settings:
             faces += f" ({settings['per_pair']} per hair × eye pair)"
+        if settings.get("truncation", 1) != 1:
+            faces += f" drawn at truncation {settings['truncation']:g}"
         parts.append(faces)
     tagger = report.get("tagger", {})
     judged = f"judged by the tagger in `{tagger['path']}`" if tagger.get("path") else "judged by the tagger"

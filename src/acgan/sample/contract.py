@@ -34,6 +34,10 @@ MAX_MORPH_PIXELS = 2**26  # frames x pixels of a morph's GIF (there and back): b
 GIF_HOLD_MS = 700  # the first and the last frame; a GIF counts hundredths of a second, so 70
 GIF_FRAME_MS = 120  # every other frame (12)
 
+# Variety: the noise of every face is pulled toward its mean, 0, by this factor (the truncation trick): 1 draws the
+# faces as trained, lower draws safer and more alike faces; any value above 0 and at most 1.
+TRUNCATION = 1.0
+
 # What the forms show before anyone chooses.
 PAGE_FACES = 8  # faces the page draws at a time
 # The morph's ends (seed, hair, eyes); a colour the vocabulary lacks gives way to its first colour (the first end)
@@ -72,6 +76,7 @@ def contract_json(vocab: Vocabulary, resolution: int, source: str, step: int) ->
         "morph": {"steps": MORPH_STEPS, "max_steps": MAX_MORPH_STEPS, "size": MORPH_SIZE,
                   "max_scale": MAX_MORPH_SCALE, "max_pixels": MAX_MORPH_PIXELS, "hold_ms": GIF_HOLD_MS,
                   "frame_ms": GIF_FRAME_MS},
+        "truncation": {"default": TRUNCATION, "above": 0, "max": 1, "noise": "z * truncation"},
         "defaults": {"faces": PAGE_FACES, "morph_from": face_json(start), "morph_to": face_json(end)},
     }
 

@@ -12,7 +12,7 @@ a face).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -22,17 +22,18 @@ from acgan.data.vocab import UnknownColourError, Vocabulary
 from acgan.errors import UserError
 from acgan.nets import build_generator
 from acgan.run.checkpoint import Checkpoint, find_checkpoint, load_module
-from acgan.sample.contract import MAX_MORPH_STEPS, MORPH_STEPS, Face
+from acgan.sample.contract import MAX_MORPH_STEPS, MORPH_STEPS, TRUNCATION, Face
 from acgan.sample.images import image_grid, resized, to_pil
 from acgan.sample.runners import OnnxRunner, Runner, TorchRunner
-from acgan.sample.seeds import check_seeds, colours_for, names_for, noise_for_seeds
+from acgan.sample.seeds import check_seeds, check_truncation, colours_for, names_for, noise_for_seeds, truncated
 from acgan.sample.shipped import model_path
 
 
 def draw(runner: Runner, seeds: Sequence[int], hair: torch.Tensor, eyes: torch.Tensor,
-         batch: int = 256) -> torch.Tensor:
-    """Faces for the given seeds and labels (indices, or per-colour weights), float (B, 3, H, W) in [-1, 1]."""
-    return synthesize(runner, noise_for_seeds(seeds, runner.cfg.z_dim), hair, eyes, batch)
+         batch: int = 256, truncation: float = TRUNCATION) -> torch.Tensor:
+    """Faces for the given seeds and labels (indices, or per-colour weights), float (B, 3, H, W) in [-1, 1], their
+    noise pulled toward its mean by `truncation` (1: as trained)."""
+    return synthesize(runner, truncated(noise_for_seeds(seeds, runner.cfg.z_dim), truncation), hair, eyes, batch)
 
 
 def synthesize(runner: Runner, z: torch.Tensor, hair: torch.Tensor, eyes: torch.Tensor,
@@ -64,29 +65,35 @@ def blend(a: int, b: int, n: int, t: torch.Tensor) -> torch.Tensor:
     return weights
 
 
-def pairs_grid(runner: Runner, vocab: Vocabulary, seed: int, size: int | None = None) -> Image.Image:
-    """Every hair x eye pair: one row per hair colour, eye colours across, column k from seed + k.
-
-    A column keeps its noise down the rows, so it shows one face in every hair colour, and the
-    columns show different faces: both the colour control and the variety are visible at a glance.
-    """
+def pairs_grid(runner: Runner, vocab: Vocabulary, seed: int, size: int | None = None,
+               truncation: float = TRUNCATION) -> Image.Image:
+    """Every hair x eye pair drawn from one seed: one row per hair colour, eye colours across, as the page's table
+    lays them out, so the same seed gives the same table in both and only the colours change from cell to cell."""
     n_hair, n_eyes = len(vocab.hair), len(vocab.eyes)
-    seeds = [seed + e for _ in range(n_hair) for e in range(n_eyes)]
+    seeds = [seed] * (n_hair * n_eyes)
     hair = torch.arange(n_hair).repeat_interleave(n_eyes)
     eyes = torch.arange(n_eyes).repeat(n_hair)
-    images = resized(to_pil(draw(runner, seeds, hair, eyes)), size)
+    images = resized(to_pil(draw(runner, seeds, hair, eyes, truncation=truncation)), size)
     return image_grid(images, n_eyes, row_labels=[f"{h} hair" for h in vocab.hair],
                       column_labels=[f"{e} eyes" for e in vocab.eyes], cell=max(64, images[0].width))
 
 
 @dataclass
 class FaceGenerator:
-    """A trained generator with its vocabulary: `acgan.load(path).generate(hair='blue', eyes='red')`."""
+    """A trained generator with its vocabulary: `acgan.load(path).generate(hair='blue', eyes='red')`.
+
+    Every face it draws has its noise pulled toward the mean by `truncation` (1: as trained; see
+    `with_truncation`), and every picture it writes records that, so a face read back is drawn again the same."""
 
     runner: Runner
     vocab: Vocabulary
     source: str  # the checkpoint (or export) it was loaded from
     step: int
+    truncation: float = TRUNCATION
+
+    def with_truncation(self, truncation: float) -> FaceGenerator:
+        """The same generator drawing with `truncation` (above 0, at most 1): lower, safer and more alike faces."""
+        return replace(self, truncation=check_truncation(truncation))
 
     @property
     def resolution(self) -> int:
@@ -96,15 +103,17 @@ class FaceGenerator:
     def runtime(self) -> str:
         return self.runner.runtime
 
-    def generate(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int = 1,
-                 seed: int = 0) -> list[Image.Image]:
-        """n faces with the given colours (one name for all, or one per face); face k uses seed + k."""
-        return to_pil(self.generate_tensor(hair, eyes, n, seed))
+    def generate(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int = 1, seed: int = 0,
+                 truncation: float | None = None) -> list[Image.Image]:
+        """n faces with the given colours (one name for all, or one per face); face k uses seed + k. `truncation`:
+        above 0, at most 1 (default: the generator's, 1 unless set with `with_truncation`)."""
+        return to_pil(self.generate_tensor(hair, eyes, n, seed, truncation))
 
-    def generate_tensor(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int = 1,
-                        seed: int = 0) -> torch.Tensor:
+    def generate_tensor(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int = 1, seed: int = 0,
+                        truncation: float | None = None) -> torch.Tensor:
         """The faces `generate` draws, as float images (n, 3, H, W) in [-1, 1]."""
-        return draw_faces(self.runner, self.vocab, self.requested(hair, eyes, n, seed))
+        model = self if truncation is None else self.with_truncation(truncation)
+        return model.draw_faces(model.requested(hair, eyes, n, seed))
 
     def requested(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int, seed: int) -> list[Face]:
         """(seed, hair, eyes) of each face asked for; "random" is drawn from the face's own seed, as everywhere."""
@@ -116,11 +125,20 @@ class FaceGenerator:
 
     def faces(self, faces: Sequence[Face]) -> list[Image.Image]:
         """One image per (seed, hair, eyes), each exactly the face `generate` draws for that seed and colours."""
-        return to_pil(draw_faces(self.runner, self.vocab, faces))
+        return to_pil(self.draw_faces(faces))
 
     def all_pairs(self, seed: int = 0, size: int | None = None) -> Image.Image:
         """Every hair x eye pair in one labelled grid (pairs_grid), faces at `size` pixels when given."""
-        return pairs_grid(self.runner, self.vocab, seed, size)
+        return pairs_grid(self.runner, self.vocab, seed, size, self.truncation)
+
+    def draw(self, seeds: Sequence[int], hair: torch.Tensor, eyes: torch.Tensor) -> torch.Tensor:
+        """`draw` with this generator's network and truncation."""
+        return draw(self.runner, seeds, hair, eyes, truncation=self.truncation)
+
+    def draw_faces(self, faces: Sequence[Face]) -> torch.Tensor:
+        if not faces:
+            raise UserError("n must be at least 1: no faces were asked for")
+        return self.draw([seed for seed, _, _ in faces], *labels(self.vocab, faces))
 
     def morph(self, start: Face, end: Face, steps: int = MORPH_STEPS) -> list[Image.Image]:
         """Faces on the way from (seed, hair, eyes) `start` to `end`: noise along a great circle, colours
@@ -128,7 +146,7 @@ class FaceGenerator:
         if not 2 <= steps <= MAX_MORPH_STEPS:
             raise UserError(f"steps must be between 2 and {MAX_MORPH_STEPS}, got {steps}")
         t = torch.linspace(0, 1, steps)
-        z = noise_for_seeds([start[0], end[0]], self.runner.cfg.z_dim)
+        z = truncated(noise_for_seeds([start[0], end[0]], self.runner.cfg.z_dim), self.truncation)
         hairs, eyess = labels(self.vocab, [start, end])
         hair = blend(int(hairs[0]), int(hairs[1]), len(self.vocab.hair), t)
         eyes = blend(int(eyess[0]), int(eyess[1]), len(self.vocab.eyes), t)
@@ -146,12 +164,6 @@ def labels(vocab: Vocabulary, faces: Sequence[Face]) -> tuple[torch.Tensor, torc
         return torch.tensor([known.index(name) for name in names], dtype=torch.long)
 
     return indices("hair", [hair for _, hair, _ in faces]), indices("eyes", [eyes for _, _, eyes in faces])
-
-
-def draw_faces(runner: Runner, vocab: Vocabulary, faces: Sequence[Face]) -> torch.Tensor:
-    if not faces:
-        raise UserError("n must be at least 1: no faces were asked for")
-    return draw(runner, [seed for seed, _, _ in faces], *labels(vocab, faces))
 
 
 def generator_from_checkpoint(checkpoint: Checkpoint, device: str | torch.device = "cpu") -> FaceGenerator:

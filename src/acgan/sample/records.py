@@ -1,36 +1,52 @@
 """What made a picture, written into it: the JSON that a PNG's "acgan" text chunk or a GIF's comment carries,
-and reading it back so a face can be drawn again."""
+and reading it back so a face can be drawn again. A truncation other than 1 (contract.TRUNCATION) is recorded beside
+the source and step; a record without one was drawn at 1."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from acgan.errors import UserError
-from acgan.sample.contract import Face, face_json
+from acgan.sample.contract import TRUNCATION, Face, face_json
+from acgan.sample.seeds import check_truncation
 
 
-def face_record(source: str, step: int, face: Face) -> dict[str, Any]:
-    """What made a face (run, step, seed, colours): the metadata every written face carries."""
-    return {"source": source, "step": step, **face_json(face)}
+@dataclass(frozen=True)
+class Maker:
+    """What drew a picture: the checkpoint, its step, and the truncation its noise was drawn at."""
+
+    source: str
+    step: int
+    truncation: float = TRUNCATION
+
+    def json(self) -> dict[str, Any]:
+        return {"source": self.source, "step": self.step,
+                **({"truncation": self.truncation} if self.truncation != TRUNCATION else {})}
 
 
-def grid_record(source: str, step: int, faces: Sequence[Face]) -> dict[str, Any]:
+def face_record(maker: Maker, face: Face) -> dict[str, Any]:
+    """What made a face (run, step, truncation, seed, colours): the metadata every written face carries."""
+    return {**maker.json(), **face_json(face)}
+
+
+def grid_record(maker: Maker, faces: Sequence[Face]) -> dict[str, Any]:
     """What made a grid of faces: the same keys per face as `face_record`."""
-    return {"source": source, "step": step, "faces": [face_json(face) for face in faces]}
+    return {**maker.json(), "faces": [face_json(face) for face in faces]}
 
 
-def morph_record(source: str, step: int, start: Face, end: Face, steps: int) -> dict[str, Any]:
+def morph_record(maker: Maker, start: Face, end: Face, steps: int) -> dict[str, Any]:
     """What it takes to draw a morph again (PNG text chunk, GIF comment)."""
-    return {"source": source, "step": step, "from": face_json(start), "to": face_json(end), "steps": steps}
+    return {**maker.json(), "from": face_json(start), "to": face_json(end), "steps": steps}
 
 
-def faces_from_png(path: Path) -> tuple[str, list[Face]]:
-    """(the checkpoint that drew it, its faces) from the metadata of a PNG acgan wrote."""
+def faces_from_png(path: Path) -> tuple[Maker, list[Face]]:
+    """(what drew it, its faces) from the metadata of a PNG acgan wrote."""
     try:
         with Image.open(path) as image:
             text = getattr(image, "text", {}).get("acgan")
@@ -41,7 +57,9 @@ def faces_from_png(path: Path) -> tuple[str, list[Face]]:
     try:
         record = json.loads(text)
         faces = record.get("faces") or [record]
-        return str(record["source"]), [face_of(entry) for entry in faces]
+        maker = Maker(str(record["source"]), record.get("step", 0),
+                      check_truncation(record.get("truncation", TRUNCATION)))
+        return maker, [face_of(entry) for entry in faces]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise UserError(f"{path}: its acgan metadata is not a face or grid record (source, and seed, hair and "
                         "eyes per face)") from None

@@ -24,7 +24,7 @@ import torch
 
 from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
-from acgan.sample.contract import MAX_SEED, RANDOM
+from acgan.sample.contract import MAX_SEED, RANDOM, TRUNCATION
 
 NOISE_STREAM, COLOUR_STREAM = 0, 1  # two streams per seed that never share a key
 GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment: 2**64 / the golden ratio, odd
@@ -106,6 +106,18 @@ def noise_for_seeds(seeds: Sequence[int], z_dim: int) -> torch.Tensor:
     cos, sin = cos_sin_turns(angle_u)
     noise = np.stack([radius * cos, radius * sin], axis=2).reshape(len(top), 2 * pairs)[:, :z_dim]
     return torch.from_numpy(noise.astype(np.float32))
+
+
+def check_truncation(value: float, name: str = "truncation") -> float:
+    if type(value) not in (int, float) or not 0 < value <= 1:
+        raise UserError(f"{name} must be above 0 and at most 1 (1: the faces as trained; lower: safer, more alike "
+                        f"faces), got {value}")
+    return float(value)
+
+
+def truncated(noise: torch.Tensor, truncation: float) -> torch.Tensor:
+    """Noise pulled toward its mean, 0, by `truncation` (z * truncation); at 1 the noise itself, bit for bit."""
+    return noise if truncation == TRUNCATION else noise * truncation
 
 
 def names_for(names: str | Sequence[str], n: int) -> list[str]:

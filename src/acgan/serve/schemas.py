@@ -132,6 +132,13 @@ class MorphRules(Strict):
     frame_ms: int = Field(description="How long the GIF shows every other frame.")
 
 
+class TruncationRules(Strict):
+    default: float = Field(description="1: the faces as trained.")
+    above: float = Field(description="A truncation must be above this...")
+    max: float = Field(description="...and at most this.")
+    noise: str = Field(description="What it does to a face's noise.")
+
+
 class FaceJSON(Strict):
     seed: int
     hair: str
@@ -156,6 +163,7 @@ class Contract(Strict):
     seeds: SeedRules
     limits: Limits
     morph: MorphRules
+    truncation: TruncationRules
     defaults: Defaults
 
 
