@@ -77,3 +77,13 @@ def test_a_face_drawn_at_a_truncation_carries_it_and_is_drawn_again_from_its_png
     # At 1 nothing is added: a face's record is what it was before truncation existed.
     assert runner.invoke(app, ["generate", "--like", str(one), "--truncation", "1", "-o", str(again)]).exit_code == 0
     assert "truncation" not in record_of(again) and set(record_of(again)) == {"source", "step", "seed", "hair", "eyes"}
+
+
+def test_the_python_api_saves_the_files_the_command_line_writes(model: acgan.FaceGenerator, tmp_path: Path) -> None:
+    cli, api = tmp_path / "cli.png", tmp_path / "api.png"
+    result = runner.invoke(app, ["generate", "--hair", "blue", "--eyes", "random", "-n", "3", "--seed", "8",
+                                 "--truncation", "0.9", "-o", str(cli)])
+    assert result.exit_code == 0, result.output
+    assert acgan.save_faces(model.with_truncation(0.9), api, "blue", "random", n=3, seed=8).startswith("wrote ")
+    assert api.read_bytes() == cli.read_bytes()
+    assert record_of(api)["truncation"] == 0.9 and len(record_of(api)["faces"]) == 3

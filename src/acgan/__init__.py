@@ -2,6 +2,7 @@
 
     import acgan
     faces = acgan.load("runs/demo").generate(hair="blue", eyes="red", n=4, seed=0)
+    acgan.save_faces(acgan.load(), "faces.png", hair="blue", eyes="red", n=4)   # as `acgan generate` writes them
 
 The packages, bottom to top (each imports only those its __init__ names under "May import:", all before it;
 tests/test_layers.py checks):
@@ -28,16 +29,17 @@ from acgan.version import __version__
 
 if TYPE_CHECKING:
     from acgan.sample.generator import FaceGenerator, load, load_onnx
+    from acgan.sample.outputs import save_faces
 
-__all__ = ["FaceGenerator", "__version__", "load", "load_onnx"]
-DRAWING = {"FaceGenerator", "load", "load_onnx"}
+__all__ = ["FaceGenerator", "__version__", "load", "load_onnx", "save_faces"]
+# The drawing API by the module it lives in, imported when first used: `acgan --version` and `acgan --help`
+# import the package but not PyTorch (2-3 s on a small CPU).
+DRAWING = {"FaceGenerator": "generator", "load": "generator", "load_onnx": "generator", "save_faces": "outputs"}
 
 
 def __getattr__(name: str) -> Any:
-    """The drawing API, imported when first used: `acgan --version` and `acgan --help` import the package but not
-    PyTorch (2-3 s on a small CPU)."""
     if name in DRAWING:
-        from acgan.sample import generator
+        from importlib import import_module
 
-        return getattr(generator, name)
+        return getattr(import_module(f"acgan.sample.{DRAWING[name]}"), name)
     raise AttributeError(f"module 'acgan' has no attribute {name!r}")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from acgan.atomic import write_atomic
 from acgan.errors import UserError
-from acgan.sample.contract import MAX_GRID, Face
+from acgan.sample.contract import MAX_GRID, RANDOM, Face
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.images import resized
 from acgan.sample.pictures import Morph, all_pairs_png, face_png, faces_png, morph_scale
@@ -64,6 +64,14 @@ def write_named(model: FaceGenerator, named: Sequence[tuple[str, Face]], folder:
         raise UserError(f"{folder} is a file; with --from-file, -o names the folder the faces go to")
     write_each(model, [face for _, face in named], [folder / f"{name}.png" for name, _ in named], size)
     return f"wrote {len(named)} faces to {folder}/"
+
+
+def save_faces(model: FaceGenerator, out: str | Path, hair: str | Sequence[str] = RANDOM,
+               eyes: str | Sequence[str] = RANDOM, n: int = 1, seed: int = 0, separate: bool = False,
+               size: int | None = None) -> str:
+    """The Python API's `acgan generate`: the same files, carrying the same metadata (model, step, truncation, seed,
+    colours), so `acgan generate --like` draws them again. Returns the line the command prints."""
+    return write_faces(model, model.requested(hair, eyes, n, seed), Path(out), separate, size)
 
 
 def write_faces(model: FaceGenerator, faces: Sequence[Face], out: Path, separate: bool, size: int | None = None) -> str:
