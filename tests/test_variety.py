@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +50,18 @@ def test_lower_truncation_draws_faces_closer_together(model: acgan.FaceGenerator
     assert narrow < 0.75 * wide and nearly_one < 0.3 * wide
 
 
-@pytest.mark.parametrize("truncation", [0, -0.5, 1.01, math.nan, math.inf, True])
+@pytest.mark.parametrize("truncation", [0, -0.5, 1.01, math.nan, math.inf])
 def test_a_truncation_outside_its_range_is_one_clear_error(model: acgan.FaceGenerator, truncation: float) -> None:
     with pytest.raises(UserError, match=r"^truncation must be above 0 and at most 1 \(1: the faces as trained; "
                                         rf"lower: safer, more alike faces\), got {truncation}$"):
         model.generate("blue", "red", truncation=truncation)
+
+
+@pytest.mark.parametrize(("truncation", "shown"), [(True, "True (bool)"), ("0.5", "'0.5' (str)")])
+def test_a_truncation_that_is_no_number_is_a_type_error(model: acgan.FaceGenerator, truncation: object,
+                                                         shown: str) -> None:
+    with pytest.raises(TypeError, match=rf"^truncation must be above 0 .*, got {re.escape(shown)}$"):
+        model.with_truncation(truncation)  # type: ignore[arg-type]
 
 
 def record_of(path: Path) -> dict:

@@ -53,9 +53,9 @@ def user_errors() -> Iterator[None]:
 
 def option_truncation(value: float | None, default: float) -> float:
     """--truncation, checked as the API checks it and named as the option; `default` when not given."""
-    from acgan.sample.seeds import check_truncation
+    from acgan.sample.arguments import truncation_of
 
-    return default if value is None else check_truncation(value, "--truncation")
+    return default if value is None else truncation_of(value, "--truncation")
 
 
 def version_callback(value: bool) -> None:
@@ -153,10 +153,11 @@ def generate(
     from acgan.sample import outputs
     from acgan.sample.generator import load
     from acgan.sample.records import faces_from_png
+    from acgan.sample.shipped import recorded_model
 
     with user_errors():
         maker, wanted = faces_from_png(like) if like is not None else (None, None)
-        model = load(Path(maker.source) if run is None and maker is not None else run, checkpoint)
+        model = load(recorded_model(maker.source) if run is None and maker is not None else run, checkpoint)
         model = model.with_truncation(option_truncation(truncation, maker.truncation if maker else TRUNCATION))
         if all_pairs:
             message = outputs.write_all_pairs(model, seed, out, size)
@@ -171,6 +172,7 @@ def generate(
         elif wanted is not None:
             message = outputs.write_faces(model, wanted, out, separate, size)
         else:
+            outputs.check_count(n, separate or n == 1)
             message = outputs.write_faces(model, model.requested(hair, eyes, n, seed), out, separate, size)
         print(message)
 
@@ -193,12 +195,14 @@ def tagger_train(
     device: Annotated[str, typer.Option(help="'auto', 'cpu', 'cuda', ...")] = "auto",
 ) -> None:
     """Train the tagger on real faces and report its accuracy on a held-out split it never trains on."""
+    from acgan.atomic import check_folder
     from acgan.data.builtin import builtin_data
     from acgan.data.dataset import load_folder
     from acgan.judge.tagger import held_out_summary, save_tagger, train_tagger
     from acgan.train.engine import pick_device
 
     with user_errors():
+        check_folder(out)  # before the training, not after
         faces = (load_folder(data, resolution, vocab) if data is not None
                  else builtin_data(12_000, resolution, seed=seed + 2))
         tagger = train_tagger(faces, epochs=epochs, width=width, held_out_fraction=held_out, seed=seed,
@@ -288,7 +292,7 @@ def serve(
         help="Another host name the server answers for, besides localhost, 127.0.0.1 and --host (repeatable); "
              "requests naming any other host are refused.")] = None,
 ) -> None:
-    """Serve the web page and its JSON API (docs at /docs) for a run, until Ctrl-C."""
+    """Serve the web page and its JSON API (described at /openapi.json) for a run, until Ctrl-C."""
     with user_errors():
         if runtime not in ("torch", "onnx", "auto"):
             raise UserError(f"--runtime must be torch, onnx or auto, got {shown(runtime)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from acgan.atomic import check_folder
 from acgan.judge.evaluate import EvalSettings, evaluate, inception_fid, real_faces_for, verdict
 from acgan.judge.reference import load_reference
 from acgan.judge.report import write_report
@@ -24,6 +25,11 @@ def eval_run(run: Path | None, tagger: Path | None, settings: EvalSettings, data
     Without `data`, a packed model with the real faces' statistics stored beside it (reference.json, as the shipped
     model has) is measured against those: the faces themselves need not be on this machine."""
     source = find_checkpoint(model_path(run), checkpoint)
+    owner = run_of(source.path)
+    # A record outside any run reports into the working folder: the shipped one lives in the installed package.
+    name = source.path.stem if truncation == TRUNCATION else f"{source.path.stem}-truncation-{truncation:g}"
+    folder = out or (owner or Path()) / "eval" / name
+    check_folder(folder)  # before the minutes of work, not after
     model = generator_from_checkpoint(source).with_truncation(truncation)
     judge = load_tagger(tagger or shipped_tagger())
     stored = reference_beside(source.path)
@@ -35,10 +41,6 @@ def eval_run(run: Path | None, tagger: Path | None, settings: EvalSettings, data
     report["verdict"] = verdict(report)
     report["tagger"]["path"] = str(tagger or "the shipped tagger")
     report["inception_fid"], report["inception_fid_note"] = inception_fid(model, faces, settings)
-    owner = run_of(source.path)
-    # A record outside any run reports into the working folder: the shipped one lives in the installed package.
-    name = source.path.stem if truncation == TRUNCATION else f"{source.path.stem}-truncation-{truncation:g}"
-    folder = out or (owner or Path()) / "eval" / name
     log = owner / "log.jsonl" if owner else None
     write_report(report, folder, log if log and log.exists() else None)
     return folder

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from acgan.sample.records import Maker, face_record, grid_record, morph_record
 
 
 def maker_of(model: FaceGenerator) -> Maker:
-    return Maker(model.source, model.step, model.truncation)
+    return Maker(model.public_source, model.step, model.truncation)
 
 
 class MorphTooLargeError(UserError):
@@ -83,6 +83,6 @@ class Morph:
         """The frames side by side, left to right, carrying the record."""
         return png_bytes(morph_strip(self.frames, self.scale), self.record)
 
-    def frame_pngs(self) -> list[bytes]:
-        """Each frame as PNG, carrying the record and its own index."""
-        return [png_bytes(frame, {**self.record, "frame": i}) for i, frame in enumerate(self.frames)]
+    def frame_pngs(self) -> Iterator[bytes]:
+        """Each frame as PNG, carrying the record and its own index, encoded as it is asked for."""
+        return (png_bytes(frame, {**self.record, "frame": i}) for i, frame in enumerate(self.frames))

@@ -13,8 +13,19 @@ from typing import Any
 from PIL import Image
 
 from acgan.errors import UserError
+from acgan.sample.arguments import truncation_of
 from acgan.sample.contract import TRUNCATION, Face, face_json
-from acgan.sample.seeds import check_truncation
+
+
+def public_name(source: str) -> str:
+    """A model's name as everything others may see shows it (picture metadata, the server's answers, a site, an
+    export): its path from the current folder when it is inside it, else its last three parts, so nothing
+    published holds the folder names of the machine that drew it."""
+    path = Path(source)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(Path(*path.parts[-3:]))
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,7 @@ def faces_from_png(path: Path) -> tuple[Maker, list[Face]]:
         record = json.loads(text)
         faces = record.get("faces") or [record]
         maker = Maker(str(record["source"]), record.get("step", 0),
-                      check_truncation(record.get("truncation", TRUNCATION)))
+                      truncation_of(record.get("truncation", TRUNCATION)))
         return maker, [face_of(entry) for entry in faces]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise UserError(f"{path}: its acgan metadata is not a face or grid record (source, and seed, hair and "

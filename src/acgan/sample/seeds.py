@@ -108,25 +108,9 @@ def noise_for_seeds(seeds: Sequence[int], z_dim: int) -> torch.Tensor:
     return torch.from_numpy(noise.astype(np.float32))
 
 
-def check_truncation(value: float, name: str = "truncation") -> float:
-    if type(value) not in (int, float) or not 0 < value <= 1:
-        raise UserError(f"{name} must be above 0 and at most 1 (1: the faces as trained; lower: safer, more alike "
-                        f"faces), got {value}")
-    return float(value)
-
-
 def truncated(noise: torch.Tensor, truncation: float) -> torch.Tensor:
     """Noise pulled toward its mean, 0, by `truncation` (z * truncation); at 1 the noise itself, bit for bit."""
     return noise if truncation == TRUNCATION else noise * truncation
-
-
-def names_for(names: str | Sequence[str], n: int) -> list[str]:
-    """One colour name for all n faces, or one per face."""
-    if isinstance(names, str):
-        return [names] * n
-    if len(names) != n:
-        raise UserError(f"got {len(names)} colours for {n} faces")
-    return list(names)
 
 
 def random_colours(vocab: Vocabulary, seed: int) -> tuple[int, int]:
