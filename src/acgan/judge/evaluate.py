@@ -70,6 +70,9 @@ def check_compatible(model: FaceGenerator, tagger: Tagger, data: FaceData) -> No
         raise EvaluationError(f"the real data ({data.source}) has other colours than the run")
     if len(data) < 4:
         raise EvaluationError(f"{data.source}: {len(data)} real faces are too few to evaluate against")
+    if np.bincount(data.hair * len(data.vocab.eyes) + data.eyes).max() < 2:
+        raise EvaluationError(f"{data.source}: no hair x eye pair has two real faces, so variety within a pair "
+                              "cannot be compared; give more faces")
 
 
 def images_of(data: FaceData, index: np.ndarray) -> torch.Tensor:
