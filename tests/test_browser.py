@@ -36,7 +36,7 @@ import pytest
 from PIL import Image
 
 import acgan
-from acgan.sample.contract import MAX_SEED
+from acgan.sample.contract import MAX_FACES, MAX_SEED
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.seeds import colours_for, noise_for_seeds, random_colours
 from acgan.serve.app import create_app
@@ -135,8 +135,13 @@ def built_site(model: FaceGenerator, folder: Path, webgpu: bool = False) -> Path
 
 
 @pytest.fixture(scope="module")
-def static_site(model: FaceGenerator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
-    with serving(built_site(model, tmp_path_factory.mktemp("static") / "site")) as server:
+def site_folder(model: FaceGenerator, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return built_site(model, tmp_path_factory.mktemp("static") / "site")
+
+
+@pytest.fixture(scope="module")
+def static_site(site_folder: Path) -> Iterator[StaticSite]:
+    with serving(site_folder) as server:
         yield server
 
 
@@ -433,6 +438,15 @@ def test_bad_input_is_explained_on_the_page(page, base_url: str, model: FaceGene
     wait_for_faces(page, 1, 2, colours_for(model.vocab, 2, "random", "red")[0], "red")
     assert alert.inner_text() == 'This model has no hair colour "teal": random instead.'
 
+    # Issue 21 #18: a count or seed in a link is digits only; Number() would read "1e1" as 10 and the rest as 1.
+    for query, refusal in (("n=1e1&seed=3", f"Faces: a whole number from 1 to {MAX_FACES}."),
+                           ("n=0.9999999999999999999&seed=3", f"Faces: a whole number from 1 to {MAX_FACES}."),
+                           ("n=2&seed=1e1", "Seed: a whole number, 0 or more.")):
+        open_page(page, f"{base_url}/?hair=blue&eyes=red&{query}")
+        alert.wait_for()
+        assert alert.inner_text() == refusal
+        assert page.locator("#results figure").count() == 0  # nothing drawn from a link read wrongly
+
 
 # --- what one mode has -----------------------------------------------------------------------------------------
 
@@ -477,6 +491,37 @@ def test_the_site_shows_the_model_loading_and_a_retry_when_it_cannot(page, site_
     page.unroute("**/model/generator.onnx")
     page.get_by_role("button", name="Try again").click()
     wait_for_faces(page, 1, 9, "red", "blue")
+
+
+def test_every_link_on_the_served_page_answers(page, server_url: str) -> None:
+    """Issue 21 #13: the footer linked to /docs, which the server leaves off (its page loads scripts from CDNs)."""
+    open_page(page, server_url + "/")
+    links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map((a) => a.href)")
+    pages = [url for url in links if url.startswith(server_url) and "#" not in url]
+    assert pages  # the API description at least
+    assert {url: page.request.get(url).status for url in pages} == dict.fromkeys(pages, 200)
+
+
+def test_a_site_whose_model_json_is_unusable_says_the_model_could_not_start(
+        page, site_folder: Path, tmp_path: Path, console_errors: ConsoleErrors) -> None:
+    """Issue 21 #17: a model.json with no hair colours drew a page that broke at its first face."""
+    folder = tmp_path / "site"
+    shutil.copytree(site_folder, folder)
+    meta_path = folder / "model" / "model.json"
+    meta = json.loads(meta_path.read_text())
+    for damage, said in ((lambda m: m.update(hair=[]), "model/model.json lists no hair colours"),
+                         (lambda m: m["limits"].pop("max_faces"),
+                          "model/model.json has no whole number 1 or more as limits.max_faces")):
+        broken = json.loads(json.dumps(meta))
+        damage(broken)
+        meta_path.write_text(json.dumps(broken))
+        with serving(folder) as server:
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            alert = page.get_by_role("alert").filter(has_text="could not start")
+            alert.wait_for()
+            assert page.locator("#status-text").inner_text() == f"The model could not start here: {said}"
+            assert page.get_by_role("button", name="Try again").is_visible()
+            assert page.locator("#run-info").inner_text() == "not connected"
 
 
 def test_the_browser_computes_the_same_noise_bit_for_bit(page, site_url: str, model: FaceGenerator) -> None:

@@ -22,6 +22,8 @@ import { jsonText } from "./seeds.js";
  * @typedef {any} Ort  ONNX Runtime Web's module, loaded from the site's own ort/ folder
  */
 
+const MODEL_JSON = "model/model.json";
+
 /** @type {{wasm: Runtime, webgpu: Runtime}} */
 const RUNTIMES = {
   wasm: { module: "ort/ort.wasm.min.mjs", wasm: "ort/ort-wasm-simd-threaded.wasm", name: "WebAssembly" },
@@ -80,7 +82,8 @@ function gpuOffered(meta) {
  * @returns {Promise<FaceGenerator>}
  */
 export async function open(onProgress) {
-  const meta = await (await fetchOrFail("model/model.json")).json();
+  const meta = await (await fetchOrFail(MODEL_JSON)).json();
+  const contract = readContract(meta, MODEL_JSON); // before anything else loads: a broken one stops here
   const device = gpuOffered(meta) && localStorage.getItem(DEVICE_KEY) === "webgpu" ? "webgpu" : "wasm";
   const runtime = RUNTIMES[device];
   const total = meta.generator.bytes + meta.runtime.files[runtime.wasm];
@@ -94,7 +97,7 @@ export async function open(onProgress) {
   ort.env.wasm.wasmBinary = wasm;
   ort.env.wasm.numThreads = 1; // threads need a cross-origin-isolated page, which a static host cannot promise
   const session = await ort.InferenceSession.create(model, { executionProviders: [device] });
-  return new BrowserFaceGenerator(readContract(meta), meta.z_dim, ort, session, runtime.name, gpuOffered(meta));
+  return new BrowserFaceGenerator(contract, meta.z_dim, ort, session, runtime.name, gpuOffered(meta));
 }
 
 /**
