@@ -91,10 +91,13 @@ def server_url(model: FaceGenerator) -> Iterator[str]:
 
 
 class StaticSite(http.server.ThreadingHTTPServer):
-    """A plain HTTP server for one folder, as any static host; `slow` holds the WebAssembly back a moment."""
+    """A plain HTTP server for one folder, as any static host; `slow` holds the WebAssembly back a moment, and a
+    path in `failing` is answered 503. (The host fails, not the test's routes: requests the site's service worker
+    makes pass by Playwright's routing.)"""
 
     daemon_threads = True
     slow = False
+    failing: frozenset[str] = frozenset()
 
     def handle_error(self, request, client_address) -> None:
         pass  # a browser that closes a connection early is not a failure of the page
@@ -109,6 +112,9 @@ class StaticFiles(http.server.SimpleHTTPRequestHandler):
     def send_head(self):
         if self.path.endswith(".wasm") and self.server.slow:
             threading.Event().wait(1.5)
+        if self.path in self.server.failing:
+            self.send_error(503)
+            return None
         return super().send_head()
 
 
@@ -448,6 +454,16 @@ def test_bad_input_is_explained_on_the_page(page, base_url: str, model: FaceGene
         assert page.locator("#results figure").count() == 0  # nothing drawn from a link read wrongly
 
 
+def test_the_page_is_cross_origin_isolated_so_onnx_runtime_can_run_threads(page, base_url: str) -> None:
+    """The server sends COOP and COEP; a static host sends neither (the test's), so the site's service worker adds
+    them and the page loads once more through it."""
+    open_page(page, base_url + "/?hair=blue&eyes=red&n=2&seed=7")
+    wait_for_faces(page, 2, 7, "blue", "red")
+    assert page.evaluate("() => crossOriginIsolated") is True
+    in_browser = page.evaluate("() => document.body.dataset.mode") == "browser"
+    assert page.evaluate("() => navigator.serviceWorker.controller !== null") == in_browser
+
+
 # --- what one mode has -----------------------------------------------------------------------------------------
 
 
@@ -485,10 +501,12 @@ def test_the_site_shows_the_model_loading_and_a_retry_when_it_cannot(page, site_
     assert "API" not in page.locator("footer").inner_text()  # no server, no API links
 
     console_errors.allowed.append("Failed to load resource")
-    page.route("**/model/generator.onnx", lambda route: route.abort())
-    page.reload()
-    page.get_by_role("alert").filter(has_text="The model could not be loaded").wait_for()
-    page.unroute("**/model/generator.onnx")
+    static_site.failing = frozenset({"/model/generator.onnx"})
+    try:
+        page.reload()
+        page.get_by_role("alert").filter(has_text="The model could not be loaded").wait_for()
+    finally:
+        static_site.failing = frozenset()
     page.get_by_role("button", name="Try again").click()
     wait_for_faces(page, 1, 9, "red", "blue")
 

@@ -95,7 +95,9 @@ export async function open(onProgress) {
   /** @type {Ort} */
   const ort = await import(new URL(runtime.module, document.baseURI).href);
   ort.env.wasm.wasmBinary = wasm;
-  ort.env.wasm.numThreads = 1; // threads need a cross-origin-isolated page, which a static host cannot promise
+  // Threads share memory, which a browser allows only a cross-origin-isolated page (COOP and COEP headers, from
+  // `acgan serve` or the site's service worker, coi.js); elsewhere one thread, as ONNX Runtime would fall back to.
+  ort.env.wasm.numThreads = crossOriginIsolated ? navigator.hardwareConcurrency : 1;
   const session = await ort.InferenceSession.create(model, { executionProviders: [device] });
   return new BrowserFaceGenerator(contract, meta.z_dim, ort, session, runtime.name, gpuOffered(meta));
 }

@@ -7,6 +7,7 @@ import { $, busy, element, faceImage, fileName, find, saveBlob, showError } from
 import { InputError, readForm, readInteger, readSeed } from "./forms.js";
 import { openGenerator, pageMode } from "./generator.js";
 import { renderHistory } from "./history.js";
+import { isolate } from "./isolation.js";
 import { drawTable, keepFace, morph, setMorphEnd } from "./sections.js";
 import { newSeed } from "./seeds.js";
 import { PageState } from "./state.js";
@@ -308,6 +309,7 @@ function showModel(state) {
 /** Open what draws (in the browser: load the model, with a bar), then draw what the link asks for. */
 async function connect() {
   const browser = pageMode() === "browser";
+  if (browser && await isolate()) return; // the page loads again, isolated, before it loads the model
   status(browser ? "Loading the model into your browser…" : "Connecting to the server…",
     { progress: browser ? 0 : null });
   let loading = true; // a download still running after another failed must not cover the failure
