@@ -3,7 +3,7 @@
     python benchmarks/page_speed.py                  # the shipped model, every mode
     python benchmarks/page_speed.py --modes site     # one mode; --run RUN for a run's generator instead
 
-Modes: "server" (`acgan serve`'s app: the API draws), "site" (the folder `acgan site` writes on a plain static
+Modes: "server" (`acgan serve`: the API draws), "site" (the folder `acgan site` writes on a plain static
 host that sends no headers; the page's service worker provides cross-origin isolation), "site-headers" (the same
 folder on a host that sends COOP/COEP itself). First faces: from navigation to the first 8 faces on the page, in a
 fresh browser profile (the site's includes loading the model, and the service worker's one reload). Redraw: the
@@ -19,15 +19,17 @@ import functools
 import http.server
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from acgan.sample.generator import FaceGenerator, load
-from acgan.serve.app import create_app, load_for_serving
+from acgan.sample.generator import load
 from acgan.serve.site import build_site
 
 CHROMIUM = "/usr/bin/chromium"
@@ -74,22 +76,25 @@ def static_host(folder: Path, isolate: bool) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def api_server(model: FaceGenerator) -> Iterator[str]:
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(model), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
+def acgan_serve(run: str | None) -> Iterator[str]:
+    """`acgan serve` itself, on a free port, until the block ends."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    command = [str(Path(sys.executable).with_name("acgan")), "serve", *([run] if run else []), "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        while True:
+            assert server.poll() is None, f"{' '.join(command)} stopped"
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"{url}/api/healthz", timeout=5)
+                break
+            time.sleep(0.2)
+        yield url
     finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+        server.terminate()
+        server.wait(30)
 
 
 def measure(url: str, hair: list[str], taps: int) -> dict[str, object]:
@@ -118,16 +123,16 @@ def main() -> None:
                         choices=["server", "site", "site-headers"])
     parser.add_argument("--taps", type=int, default=7)
     args = parser.parse_args()
-    model, served = load(args.run), load_for_serving(args.run)
+    model = load(args.run)
     hair = list(model.vocab.hair)
-    print(f"{model.source} ({model.resolution} px; the server runs {served.runtime}) | 8 faces a draw | "
+    print(f"{model.source} ({model.resolution} px) | 8 faces a draw | "
           f"redraw: median of {args.taps} colour taps")
     print("| mode | cross-origin isolated | cores | first faces ms | redraw ms |")
     print("|---|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as folder:
         site = build_site(model, Path(folder) / "site").folder if set(args.modes) - {"server"} else None
         for mode in args.modes:
-            with api_server(served) if mode == "server" else static_host(site, mode == "site-headers") as url:
+            with acgan_serve(args.run) if mode == "server" else static_host(site, mode == "site-headers") as url:
                 result = measure(url, hair, args.taps)
             print(f"| {mode} | {result['isolated']} | {result['cores']} | {result['first']:.0f} | "
                   f"{result['redraw']:.0f} |")
