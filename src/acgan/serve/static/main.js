@@ -3,7 +3,7 @@
 // from `acgan site` the generator runs in this browser. Plain JavaScript modules, no build step; every rule and
 // default comes from the model's contract (contract.js), and the page's state lives in one PageState (state.js).
 import { DEVICE_KEY, Unreachable } from "./contract.js";
-import { $, busy, element, faceImage, fileName, find, saveBlob, showError } from "./dom.js";
+import { $, busy, describe, element, faceImage, fileName, find, saveBlob, showError } from "./dom.js";
 import { InputError, readForm, readInteger, readSeed } from "./forms.js";
 import { openGenerator, pageMode } from "./generator.js";
 import { renderHistory } from "./history.js";
@@ -97,9 +97,12 @@ function faceCard(state, face, index) {
     button.addEventListener("click", () => onClick(button));
     return button;
   };
-  const link = element("a", { href: face.png, download: fileName(face), title: `Download ${fileName(face)}` },
+  const link = element("a", { href: face.png, title: `Face #${face.seed}: see it large, download it` },
     faceImage(face, state.contract.resolution));
-  link.addEventListener("click", (event) => downloadFace(state, event, face));
+  link.addEventListener("click", (event) => {
+    event.preventDefault(); // a preview first: on a phone a tap that downloads at once is a surprise
+    preview(state, face);
+  });
   return element("figure", { class: "face", "data-index": String(index), "data-seed": String(face.seed) },
     link,
     element("figcaption", {},
@@ -168,6 +171,7 @@ async function generate(event, remember = true) {
     const faces = await state.model.generate(request);
     if (!current()) return;
     showFaces(state, request, faces);
+    if (event) showNewFaces(); // a tap or a submit, not the page's own first draw
     if (remember) {
       state.history.add(request, faces[0].png);
       showHistory(state);
@@ -175,6 +179,19 @@ async function generate(event, remember = true) {
   }, "draw-error"));
   if (state.linkProblem) showError("draw-error", state.linkProblem);
   state.linkProblem = null;
+}
+
+/**
+ * Bring the first new face on screen when it is not (on a phone the colours fill the screen above the faces), by
+ * the least scroll: the colours stay as near as they can.
+ */
+function showNewFaces() {
+  const first = document.querySelector("#results figure");
+  if (!first) return;
+  const box = first.getBoundingClientRect();
+  if (box.top >= 0 && box.bottom <= window.innerHeight) return;
+  const motion = matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+  first.scrollIntoView({ behavior: motion, block: "nearest" });
 }
 
 /** @param {PageState} state */
@@ -215,6 +232,38 @@ async function downloadFace(state, event, face) {
   event.preventDefault();
   await attempt(async () => saveBlob(await state.model.picture(face, size),
     fileName(face, size, state.contract.resolution)), "draw-error");
+}
+
+/** @type {Face | null} the face in the preview */
+let previewed = null;
+
+/**
+ * The face large in a dialog, with its download at the size chosen.
+ * @param {PageState} state
+ * @param {Face} face
+ */
+function preview(state, face) {
+  previewed = face;
+  $("#preview-title").textContent = `Face #${face.seed}`;
+  const image = find("#preview-image", HTMLImageElement);
+  image.src = face.png;
+  image.alt = `Face from ${describe(face)}`;
+  $("#preview-colours").replaceChildren(state.colours.tag("hair", face.hair, "hair"), " ",
+    state.colours.tag("eyes", face.eyes, "eyes"));
+  const size = downloadSize(state);
+  const link = find("#preview-download", HTMLAnchorElement);
+  link.href = face.png;
+  link.download = fileName(face, size, state.contract.resolution);
+  link.textContent = `Download PNG (${size} px)`;
+  find("#preview", HTMLDialogElement).showModal();
+}
+
+function wirePreview() {
+  const dialog = find("#preview", HTMLDialogElement);
+  $("#preview-download").addEventListener("click", (event) => page && previewed && downloadFace(page, event,
+    previewed));
+  $("#preview-close").addEventListener("click", () => dialog.close());
+  dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); }); // the backdrop
 }
 
 async function downloadAll() {
@@ -356,6 +405,7 @@ function wire() {
     find("#draw-form", HTMLFormElement).requestSubmit();
   });
   $("#copy-link").addEventListener("click", copyLink);
+  wirePreview();
   $("#download-all").addEventListener("click", downloadAll);
 }
 
