@@ -398,6 +398,26 @@ def test_the_link_round_trips_and_recent_draws_survive_a_reload(page, base_url: 
     wait_for_faces(page, 3, 21, "blue", "green")
 
 
+def test_recent_draws_show_their_colours_and_whole_seed_and_draw_again(page, server_url: str,
+                                                                        model: FaceGenerator) -> None:
+    """Issue 23: the Recent strip cut long seeds ("#1234567…") and showed no colours."""
+    seed = 123_456_789_012_345_678
+    hair = colours_for(model.vocab, seed, "random", "red")[0]
+    open_page(page, f"{server_url}/?hair=random&eyes=red&n=1&seed={seed}")
+    wait_for_faces(page, 1, seed, hair, "red")
+    open_page(page, f"{server_url}/?hair=blue&eyes=green&n=2&seed=5")
+    wait_for_faces(page, 2, 5, "blue", "green")
+    page.wait_for_function("() => document.querySelectorAll('#history-list li').length === 2")
+    long_one = page.locator("#history-list li").nth(1)
+    seed_text = long_one.locator(".history-seed")
+    assert seed_text.inner_text().replace("\n", "") == f"#{seed}"
+    assert seed_text.evaluate("(e) => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
+    assert long_one.locator(".history-colours").inner_text().split() == [hair, "red"]  # "random" as drawn
+    long_one.get_by_role("button", name=re.compile("^Draw again")).click()
+    wait_for_faces(page, 1, seed, hair, "red")
+    assert page.get_by_label("Seed", exact=True).first.input_value() == str(seed)
+
+
 def test_downloads_come_at_the_size_asked_for(page, base_url: str, model: FaceGenerator, tmp_path: Path) -> None:
     open_page(page, base_url + "/?hair=pink&eyes=blue&n=2&seed=40")
     wait_for_faces(page, 2, 40, "pink", "blue")

@@ -173,7 +173,7 @@ async function generate(event, remember = true) {
     showFaces(state, request, faces);
     if (event) showNewFaces(); // a tap or a submit, not the page's own first draw
     if (remember) {
-      state.history.add(request, faces[0].png);
+      state.history.add(request, faces[0]);
       showHistory(state);
     }
   }, "draw-error"));
@@ -302,7 +302,7 @@ function showHistory(state) {
       showHistory(state);
       $("#history-title").focus(); // the button that had focus is gone
     },
-  });
+  }, state.colours);
 }
 
 // --- start ---------------------------------------------------------------------------------------------------------
