@@ -34,8 +34,10 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
 
 import acgan
+from acgan.cli import app as cli
 from acgan.sample.contract import MAX_FACES, MAX_SEED
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.seeds import colours_for, noise_for_seeds, random_colours
@@ -72,8 +74,13 @@ def find_chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> FaceGenerator:
-    return acgan.load(build_tiny_run(tmp_path_factory))
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def model(run_dir: Path) -> FaceGenerator:
+    return acgan.load(run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -416,6 +423,36 @@ def test_recent_draws_show_their_colours_and_whole_seed_and_draw_again(page, ser
     long_one.get_by_role("button", name=re.compile("^Draw again")).click()
     wait_for_faces(page, 1, seed, hair, "red")
     assert page.get_by_label("Seed", exact=True).first.input_value() == str(seed)
+
+
+def test_a_png_acgan_wrote_opens_to_draw_its_face_again(page, base_url: str, run_dir: Path, tmp_path: Path) -> None:
+    """The page's `--like`: a PNG from `acgan generate`, by the file picker or dropped on the page (a grid: its first
+    face); a PNG without acgan's metadata is one clear line, and the faces on show stay."""
+    for args, name in ((["--hair", "blue", "--eyes", "red", "-n", "1", "--seed", "31"], "face.png"),
+                       (["--hair", "pink", "--eyes", "blue", "-n", "4", "--seed", "50"], "grid.png")):
+        result = CliRunner().invoke(cli, ["generate", str(run_dir), *args, "-o", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    open_page(page, base_url + "/?hair=aqua&eyes=gray&n=2&seed=3")
+    wait_for_faces(page, 2, 3, "aqua", "gray")
+
+    page.get_by_label("Open a face").set_input_files(tmp_path / "face.png")
+    opened = wait_for_faces(page, 2, 31, "blue", "red")
+    assert same_face(data_url_pixels(opened["sources"][0]), decode_png((tmp_path / "face.png").read_bytes()))
+
+    page.evaluate("""([name, b64]) => {
+        const files = new DataTransfer();
+        files.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, {type: 'image/png'}));
+        document.querySelector('main').dispatchEvent(new DragEvent('drop', {dataTransfer: files, bubbles: true,
+            cancelable: true}));
+    }""", ["grid.png", base64.b64encode((tmp_path / "grid.png").read_bytes()).decode()])
+    wait_for_faces(page, 2, 50, "pink", "blue")
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "plain.png")
+    page.get_by_label("Open a face").set_input_files(tmp_path / "plain.png")
+    alert = page.locator("#draw-error")
+    alert.wait_for()
+    assert alert.inner_text() == "plain.png: no acgan metadata (only faces acgan wrote as PNG can be drawn again)."
+    assert grid_state(page)["seeds"] == ["50", "51"]
 
 
 def test_downloads_come_at_the_size_asked_for(page, base_url: str, model: FaceGenerator, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import { renderHistory } from "./history.js";
 import { isolate } from "./isolation.js";
 import { drawTable, keepFace, morph, setMorphEnd } from "./sections.js";
 import { newSeed } from "./seeds.js";
+import { faceOfPng, NotAFace } from "./reopen.js";
 import { PageState } from "./state.js";
 import { attempt, status, wireRetry } from "./status.js";
 import { zipFiles } from "./zip.js";
@@ -202,6 +203,52 @@ function rollSeed(state) {
   dice.classList.remove("rolled");
   void dice.offsetWidth; // restart the animation
   dice.classList.add("rolled");
+}
+
+// --- a PNG acgan wrote, opened to draw its face again -------------------------------------------------------------
+
+/**
+ * Put the face a PNG names into the form and draw it; a file that names none is explained, the faces stay.
+ * @param {File} file
+ */
+async function openPng(file) {
+  const state = page;
+  if (!state) return;
+  let face;
+  try {
+    face = faceOfPng(new Uint8Array(await file.arrayBuffer()), file.name);
+  } catch (error) {
+    if (!(error instanceof NotAFace)) throw error;
+    showError("draw-error", error);
+    return;
+  }
+  const missing = /** @type {Attribute[]} */ (["hair", "eyes"]).filter((a) => !state.colours.has(a, face[a]));
+  if (missing.length) {
+    const names = missing.map((a) => `${a} colour "${face[a]}"`).join(" and no ");
+    showError("draw-error", `${file.name}: this model has no ${names}.`);
+    return;
+  }
+  state.colours.choose("hair", face.hair);
+  state.colours.choose("eyes", face.eyes);
+  seedField().value = String(face.seed);
+  find("#draw-form", HTMLFormElement).requestSubmit();
+}
+
+function wireOpening() {
+  const picker = find("#open-png", HTMLInputElement);
+  picker.addEventListener("change", () => {
+    if (picker.files && picker.files[0]) openPng(picker.files[0]);
+    picker.value = ""; // the same file again is a change too
+  });
+  /** @param {DragEvent} event */
+  const carriesFiles = (event) => Boolean(event.dataTransfer && event.dataTransfer.types.includes("Files"));
+  document.addEventListener("dragover", (event) => { if (carriesFiles(event)) event.preventDefault(); });
+  document.addEventListener("drop", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault(); // the browser would open the file in place of the page
+    const file = event.dataTransfer?.files[0];
+    if (file) openPng(file);
+  });
 }
 
 // --- downloads ----------------------------------------------------------------------------------------------------
@@ -405,6 +452,7 @@ function wire() {
     find("#draw-form", HTMLFormElement).requestSubmit();
   });
   $("#copy-link").addEventListener("click", copyLink);
+  wireOpening();
   wirePreview();
   $("#download-all").addEventListener("click", downloadAll);
 }
