@@ -6,11 +6,14 @@ Every request that is not for 127.0.0.1 is aborted and fails the test, as does a
 
 The same flows run in both modes: faces are the Python API's pixels (server: within 1 level, from batch rounding;
 site: ONNX Runtime Web's WebAssembly against PyTorch, measured at most 1 level in at most 0.03% of channel values),
-another colour redraws, the link round-trips, recent draws survive a reload, downloads come at the size asked for,
-the table of every pair, Keep, Morph, bad input explained, and a 375 px phone layout. Then what only one mode has:
-the server gone (a message and a retry), the model loading (a progress bar) or failing to load, and the noise
-computed in JavaScript bit for bit. The test skips, naming what is missing, only where chromium, Playwright or (for
-the site) ONNX Runtime Web from npm cannot be had; under CI (CI=true) such a skip fails (tests/conftest.py).
+another colour redraws, the link round-trips, recent draws survive a reload, downloads come at the size asked for
+from a face's preview, a PNG acgan wrote opens to draw its face again, the table of every pair, Keep, Morph, bad
+input explained (links included), cross-origin isolation (the site's through its service worker), and phone layouts
+(375 px; at 390 x 844 a colour tap brings the new faces on screen). Then what only one mode has: the server gone (a
+message and a retry), every link of the served page answering, the model loading (a progress bar) or failing to load
+or its model.json unusable, and the noise computed in JavaScript bit for bit. The test skips, naming what is
+missing, only where chromium, Playwright or (for the site) ONNX Runtime Web from npm cannot be had; under CI
+(CI=true) such a skip fails (tests/conftest.py).
 """
 
 from __future__ import annotations

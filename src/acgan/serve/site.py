@@ -1,8 +1,8 @@
 """A static web site that draws faces in the visitor's browser (`acgan site [RUN] -o site/`): no server behind it.
 
-    site/index.html        the page `acgan serve` serves, told to run in the browser
-    site/isolation-worker.js  the service worker that adds the COOP/COEP headers a static host may not send, so
-                           the page is cross-origin isolated and ONNX Runtime Web runs threads
+    site/index.html        the page `acgan serve` serves, told to run in the browser; beside it isolation-worker.js,
+                           the service worker that adds the COOP/COEP headers a static host may not send, so the
+                           page is cross-origin isolated and ONNX Runtime Web runs threads
     site/static/           its JavaScript and CSS: the same files as `acgan serve` (one page, two ways to draw)
     site/model/            generator.onnx (weights stored as float16, computed in float32) and model.json (the
                            contract GET /api/tags sends, sample/contract.py, and the files the page loads)

@@ -96,7 +96,7 @@ export async function open(onProgress) {
   const ort = await import(new URL(runtime.module, document.baseURI).href);
   ort.env.wasm.wasmBinary = wasm;
   // Threads share memory, which a browser allows only a cross-origin-isolated page (COOP and COEP headers, from
-  // `acgan serve` or the site's service worker, coi.js); elsewhere one thread, as ONNX Runtime would fall back to.
+  // `acgan serve` or the site's service worker: isolation.js); elsewhere one thread, as ONNX Runtime falls back to.
   ort.env.wasm.numThreads = crossOriginIsolated ? navigator.hardwareConcurrency : 1;
   const session = await ort.InferenceSession.create(model, { executionProviders: [device] });
   return new BrowserFaceGenerator(contract, meta.z_dim, ort, session, runtime.name, gpuOffered(meta));
