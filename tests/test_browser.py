@@ -395,7 +395,7 @@ def test_the_link_round_trips_and_recent_draws_survive_a_reload(page, base_url: 
     assert wait_for_faces(page, 3, 21, "blue", "red")["sources"] == linked["sources"]
 
     page.reload()
-    page.wait_for_selector("body[data-ready='true']")
+    wait_for_faces(page, 3, 21, "blue", "red")  # the link's own draw, done: it would put back what is removed
     recent = page.locator("#history-list li")
     page.wait_for_function("() => document.querySelectorAll('#history-list li').length === 2")
     assert "seed 21, blue hair, red eyes" in recent.nth(0).get_by_role("button").first.get_attribute("aria-label")
