@@ -188,7 +188,8 @@ def console_errors() -> ConsoleErrors:
 
 
 @contextlib.contextmanager
-def browser_page(profile: Path, console_errors: ConsoleErrors, extra_args: tuple[str, ...] = ()) -> Iterator:
+def browser_page(profile: Path, console_errors: ConsoleErrors, extra_args: tuple[str, ...] = (),
+                 service_workers: str = "allow") -> Iterator:
     """A fresh headless chromium page that may reach 127.0.0.1 only; console errors and CSP violations collected."""
     executable = find_chromium()
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is missing: pip install -e '.[dev]'")
@@ -204,7 +205,7 @@ def browser_page(profile: Path, console_errors: ConsoleErrors, extra_args: tuple
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *extra_args],
-            viewport={"width": 1280, "height": 900}, accept_downloads=True)
+            viewport={"width": 1280, "height": 900}, accept_downloads=True, service_workers=service_workers)
         context.set_default_timeout(30_000)
         context.route("**/*", only_this_machine)
         context.add_init_script(REPORT_CSP_VIOLATIONS)
@@ -559,6 +560,15 @@ def test_the_page_is_cross_origin_isolated_so_onnx_runtime_can_run_threads(page,
     assert page.evaluate("() => crossOriginIsolated") is True
     in_browser = page.evaluate("() => document.body.dataset.mode") == "browser"
     assert page.evaluate("() => navigator.serviceWorker.controller !== null") == in_browser
+
+
+def test_where_service_workers_are_off_the_site_draws_all_the_same(site_url: str, tmp_path: Path,
+                                                                    console_errors: ConsoleErrors) -> None:
+    """Not isolated (so one thread), and no wait for a worker that cannot come."""
+    with browser_page(tmp_path / "profile", console_errors, service_workers="block") as page:
+        open_page(page, site_url + "/?hair=blue&eyes=red&n=2&seed=7")
+        wait_for_faces(page, 2, 7, "blue", "red")
+        assert page.evaluate("() => [crossOriginIsolated, navigator.serviceWorker.controller]") == [False, None]
 
 
 # --- what one mode has -----------------------------------------------------------------------------------------

@@ -20,6 +20,14 @@ function triedBefore() {
   }
 }
 
+/** Register the worker and wait until it serves this page. */
+async function takenOver() {
+  const { serviceWorker } = navigator;
+  await serviceWorker.register(WORKER);
+  if (serviceWorker.controller) return;
+  await new Promise((resolve) => { serviceWorker.addEventListener("controllerchange", resolve, { once: true }); });
+}
+
 /**
  * Make the page cross-origin isolated when it is not and can be: true when the page is reloading for it (the
  * caller then stops), false when it goes on as it is (isolated already, no service workers here, or tried once).
@@ -27,15 +35,9 @@ function triedBefore() {
 export async function isolate() {
   if (crossOriginIsolated || !("serviceWorker" in navigator) || !isSecureContext || triedBefore()) return false;
   try {
-    await navigator.serviceWorker.register(WORKER);
-    await Promise.race([navigator.serviceWorker.ready, pause(WAIT_MS)]);
-    if (!navigator.serviceWorker.controller) {
-      await Promise.race([new Promise((resolve) => {
-        navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
-      }), pause(WAIT_MS)]);
-    }
+    await Promise.race([takenOver(), pause(WAIT_MS)]); // a registration that never settles must not stop the page
   } catch {
-    return false; // blocked (a browser setting, a private window): one thread
+    return false; // refused (a browser setting, a private window): one thread
   }
   if (!navigator.serviceWorker.controller) return false;
   location.reload();
