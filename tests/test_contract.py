@@ -18,7 +18,7 @@ from acgan.sample import contract
 from acgan.sample.contract import contract_json
 from acgan.serve.app import create_app
 from acgan.serve.page import static_folder
-from acgan.serve.site import model_json, public_source
+from acgan.serve.site import model_json
 
 # A static site's model.json holds the contract and what only a site needs: the files to load and how.
 SITE_ONLY = {"format", "acgan", "z_dim", "generator", "runtime"}
@@ -34,12 +34,12 @@ def test_the_api_and_the_site_send_the_same_contract(model: acgan.FaceGenerator,
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
     tags = TestClient(create_app(model), base_url="http://localhost").get("/api/tags").json()
-    assert tags == contract_json(model.vocab, model.resolution, model.source, model.step)
+    assert tags == contract_json(model.vocab, model.resolution, model.public_source, model.step)
     onnx = tmp_path / "generator.onnx"
     onnx.write_bytes(b"stand-in")
     meta = model_json(model, onnx, {}, "0", webgpu=False)
     assert set(meta) - set(tags) == SITE_ONLY
-    assert {key: meta[key] for key in tags} == {**tags, "source": public_source(model.source)}
+    assert {key: meta[key] for key in tags} == tags
 
 
 def leaves(value: Any) -> list[Any]:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,8 +17,9 @@ from PIL.PngImagePlugin import PngInfo
 from typer.testing import CliRunner
 
 import acgan
+import acgan.sample.shipped
 from acgan.cli import app
-from tests.test_serve import pixels, same_face
+from tests.test_serve import decode_png, pixels, same_face
 
 
 def png_with_metadata(path: Path, text: str) -> Path:
@@ -64,6 +69,17 @@ CASES = [
     ("--size out of range", None, ["generate", "--hair", "blue", "--eyes", "red", "-n", "1", "--size", "5000"],
      "size must be from 16 to 1024 pixels, got 5000"),
     ("an unknown colour", None, ["generate", "--hair", "plaid", "--eyes", "red"], "unknown hair colour 'plaid'"),
+    # Every command's output, not only generate's (issue 21 #8): refused before the work, one line.
+    ("export -o onto a full device", None, ["export", "-o", "/dev/full"],
+     "cannot write /dev/full: no space left on the device"),
+    ("export -o under a file", "a file", ["export", "-o", "a-file/g.onnx"],
+     "cannot write a-file/g.onnx: a-file is a file, not a folder"),
+    ("pack -o a file", "a file", ["pack", str(acgan.sample.shipped.shipped_generator()), "-o", "a-file"],
+     "cannot write a-file: a-file is a file, not a folder"),
+    ("tagger train -o a file", "a file", ["tagger", "train", "-o", "a-file", "--epochs", "1"],
+     "cannot write a-file: a-file is a file, not a folder"),
+    ("eval -o under a file", "a file", ["eval", "-o", "a-file/report"],
+     "cannot write a-file/report: a-file is a file, not a folder"),
 ]
 
 
@@ -118,3 +134,52 @@ def test_random_colours_come_from_each_faces_own_seed_in_the_cli_and_the_python_
              for seed, hair, eyes in [*expected, (40, "blue", "purple"), (41, "green", "brown")]]
     for face, single in zip(drawn, alone, strict=True):
         assert same_face(pixels(face), pixels(single))
+
+
+def test_a_device_is_written_in_place_never_replaced(tmp_path: Path) -> None:
+    """A pipe (like /dev/stdout) given as -o gets the picture and stays a pipe. (Guards the class of
+    `export -o /dev/full`, which renamed a regular file over the device node.)"""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = CliRunner().invoke(app, ["generate", "--hair", "blue", "--eyes", "red", "-n", "1", "-o", str(fifo)])
+    reader.join(30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert received[0].startswith(b"\x89PNG")
+    assert same_face(decode_png(received[0]), pixels(acgan.load().generate("blue", "red")[0]))
+
+
+def test_a_link_given_as_output_keeps_pointing_where_it_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("target.png").write_bytes(b"old")
+    Path("link.png").symlink_to("target.png")
+    result = CliRunner().invoke(app, ["generate", "--hair", "blue", "--eyes", "red", "-n", "1", "-o", "link.png"])
+    assert result.exit_code == 0, result.output
+    assert Path("link.png").is_symlink() and os.readlink("link.png") == "target.png"
+    assert Path("target.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_pictures_name_the_model_without_this_machines_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PNG from the CLI names the shipped model by its public name (issue 21 #11), and `--like` still finds the
+    model from that name in another folder."""
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(app, ["generate", "--hair", "blue", "--eyes", "red", "-n", "1", "--seed", "9",
+                                    "-o", "face.png"]).exit_code == 0
+    record = json.loads(Image.open("face.png").text["acgan"])
+    assert record["source"] == "acgan/shipped/generator.json"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    again = CliRunner().invoke(app, ["generate", "--like", "../face.png", "-o", "again.png"])
+    assert again.exit_code == 0, again.output
+    assert decode_png(Path("again.png").read_bytes()).tolist() == decode_png(Path("../face.png").read_bytes()).tolist()
+
+
+def test_export_prints_none_of_pytorchs_own_warnings(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "acgan", "export", "-o", str(tmp_path / "g.onnx")],
+                          capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + done.stderr
+    assert said.strip().splitlines() == [line for line in said.strip().splitlines() if line.startswith("wrote ")]

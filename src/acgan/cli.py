@@ -138,10 +138,11 @@ def generate(
     from acgan.sample import outputs
     from acgan.sample.generator import load
     from acgan.sample.records import faces_from_png
+    from acgan.sample.shipped import recorded_model
 
     with user_errors():
         wanted = faces_from_png(like) if like is not None else None
-        model = load(Path(wanted[0]) if run is None and wanted is not None else run, checkpoint)
+        model = load(recorded_model(wanted[0]) if run is None and wanted is not None else run, checkpoint)
         if all_pairs:
             message = outputs.write_all_pairs(model, seed, out, size)
         elif from_file is not None:
@@ -154,6 +155,7 @@ def generate(
             raise UserError("give --hair and --eyes (or --all-pairs, --from-file, --like); "
                             f"hair: {', '.join(model.vocab.hair)}; eyes: {', '.join(model.vocab.eyes)}")
         else:
+            outputs.check_count(n, separate or n == 1)
             message = outputs.write_faces(model, model.requested(hair, eyes, n, seed), out, separate, size)
         print(message)
 
@@ -176,12 +178,14 @@ def tagger_train(
     device: Annotated[str, typer.Option(help="'auto', 'cpu', 'cuda', ...")] = "auto",
 ) -> None:
     """Train the tagger on real faces and report its accuracy on a held-out split it never trains on."""
+    from acgan.atomic import check_folder
     from acgan.data.builtin import builtin_data
     from acgan.data.dataset import load_folder
     from acgan.judge.tagger import held_out_summary, save_tagger, train_tagger
     from acgan.train.engine import pick_device
 
     with user_errors():
+        check_folder(out)  # before the training, not after
         faces = (load_folder(data, resolution, vocab) if data is not None
                  else builtin_data(12_000, resolution, seed=seed + 2))
         tagger = train_tagger(faces, epochs=epochs, width=width, held_out_fraction=held_out, seed=seed,
@@ -236,7 +240,7 @@ def serve(
         help="Another host name the server answers for, besides localhost, 127.0.0.1 and --host (repeatable); "
              "requests naming any other host are refused.")] = None,
 ) -> None:
-    """Serve the web page and its JSON API (docs at /docs) for a run, until Ctrl-C."""
+    """Serve the web page and its JSON API (described at /openapi.json) for a run, until Ctrl-C."""
     with user_errors():
         if runtime not in ("torch", "onnx", "auto"):
             raise UserError(f"--runtime must be torch, onnx or auto, got {shown(runtime)}")

@@ -24,3 +24,8 @@ def shown(value: object) -> str:
         return text
     length = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters as text"
     return f"{text[:SHOWN_CHARS]}... ({length})"
+
+
+class WrongTypeError(UserError, TypeError):
+    """An argument of the wrong kind (a float where a whole number belongs, a number where a colour name does): a
+    UserError to the command line, and a TypeError to Python code, as Python's own would be."""

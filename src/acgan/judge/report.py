@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from acgan.atomic import write_atomic
+from acgan.atomic import check_folder, write_output
 from acgan.data.palette import swatch
 
 DASH = "–"
@@ -44,9 +44,9 @@ SECTION_TITLES = {"hair": "Hair colours", "eyes": "Eye colours"}
 def write_report(report: dict, out_dir: Path, log_path: Path | None = None) -> list[Path]:
     """Write report.json, report.md and (with matplotlib) the pictures into out_dir; return the written paths."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_folder(out_dir)
     json_path = out_dir / "report.json"
-    write_atomic(json_path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_output(json_path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     written = [json_path]
 
     # Pictures first: the Markdown links only the pictures that exist, or says how to get them.
@@ -57,7 +57,7 @@ def write_report(report: dict, out_dir: Path, log_path: Path | None = None) -> l
     else:
         text = markdown(report, pictures=[path.name for path in pictures])
     md_path = out_dir / "report.md"
-    write_atomic(md_path, text.encode("utf-8"))
+    write_output(md_path, text.encode("utf-8"))
     return [*written, md_path, *pictures]
 
 
@@ -204,7 +204,7 @@ def draw_pictures(report: dict, out_dir: Path, log_path: Path | None = None) -> 
         # so a notebook or another thread drawing at the same time is left alone.
         FigureCanvasAgg(figure)
         path = out_dir / name
-        write_atomic(path, lambda handle: figure.savefig(handle, format="png", dpi=110))
+        write_output(path, lambda handle: figure.savefig(handle, format="png", dpi=110))
         return path
 
     paths = []

@@ -30,7 +30,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from acgan.atomic import write_atomic
+from acgan.atomic import check_folder, write_atomic
 from acgan.data.text import read_at_most
 from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
@@ -172,7 +172,7 @@ def run_of(checkpoint: Path) -> Path | None:
 
 def save_checkpoint(directory: Path, record: Record, tensors: dict[str, torch.Tensor], name: str | None = None) -> Path:
     """Write step-<step> (or `name`) atomically and return the path of its JSON file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    check_folder(directory)
     stem = name or f"step-{record.step:08d}"
     # A named checkpoint ('best') is rewritten in place: its tensors go to a new file each time, and the
     # JSON, renamed last, switches to it, so a crash in between leaves the old pair whole.

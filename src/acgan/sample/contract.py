@@ -24,6 +24,8 @@ NEW_SEED_BELOW = 10**9  # a seed picked for the user (server or page) is below t
 MAX_FACES = 64  # faces in one API request (so one draw on the page), colour pairs in one recolour
 MAX_GRID = 256  # faces in one grid picture
 MIN_SIZE, MAX_SIZE = 16, 1024  # pixels a side a face may be written at (upscaled with Lanczos)
+MAX_REQUEST_PIXELS = 2**24  # pixels of the pictures one API request may make, all of them (16 faces at 1024 px)
+MAX_PER_CALL = 10_000  # faces one command or one Python call draws (one file each, or images in a list)
 
 # Morphs: frames from one face to another, as a GIF (there and back) or a strip.
 MORPH_STEPS = 8  # frames, both ends included, when none are asked for
@@ -68,7 +70,8 @@ def contract_json(vocab: Vocabulary, resolution: int, source: str, step: int) ->
         # JavaScript numbers stop being exact at 2**53: the largest seed travels as digits.
         "seeds": {"max": str(MAX_SEED), "new_below": NEW_SEED_BELOW, "face_k": "seed + k",
                   "noise": "SplitMix64 + Box-Muller, docs/DESIGN.md 'The noise is our own'"},
-        "limits": {"max_faces": MAX_FACES, "max_grid": MAX_GRID, "min_size": MIN_SIZE, "max_size": MAX_SIZE},
+        "limits": {"max_faces": MAX_FACES, "max_grid": MAX_GRID, "min_size": MIN_SIZE, "max_size": MAX_SIZE,
+                   "max_request_pixels": MAX_REQUEST_PIXELS, "max_per_call": MAX_PER_CALL},
         "morph": {"steps": MORPH_STEPS, "max_steps": MAX_MORPH_STEPS, "size": MORPH_SIZE,
                   "max_scale": MAX_MORPH_SCALE, "max_pixels": MAX_MORPH_PIXELS, "hold_ms": GIF_HOLD_MS,
                   "frame_ms": GIF_FRAME_MS},

@@ -9,14 +9,18 @@ same numbers, float32 arithmetic (the static site, `acgan site`, ships its gener
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from acgan.atomic import write_atomic
+from acgan.atomic import check_folder, write_output
 from acgan.errors import UserError
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.runners import METADATA_KEY, TorchRunner, one_hot
@@ -27,26 +31,43 @@ def export_onnx(model: FaceGenerator, path: str | Path, fp16_weights: bool = Fal
     `fp16_weights`, weights that float16 holds exactly are stored as float16 (see the module's docstring)."""
     import onnx
 
+    path = Path(path)
+    check_folder(path.parent, path)  # before the export, not after
     if not isinstance(model.runner, TorchRunner):
         raise UserError(f"{model.source}: only a PyTorch model can be exported (this one runs on {model.runtime})")
     G, cfg = model.runner.net.eval(), model.runner.cfg
     example = (torch.zeros(2, cfg.z_dim), one_hot(torch.tensor([0, 1]), cfg.n_hair),
                one_hot(torch.tensor([0, 1]), cfg.n_eyes))
     batch = torch.export.Dim("batch", min=1, max=65536)
-    with tempfile.TemporaryDirectory() as folder:  # the exporter's own file, finished below and then written whole
+    with tempfile.TemporaryDirectory() as folder, exporter_quiet():  # the exporter's own file, then written whole
         traced = Path(folder) / "generator.onnx"
         torch.onnx.export(G, example, traced, input_names=["z", "hair", "eyes"], output_names=["image"], dynamo=True,
                           dynamic_shapes={"z": {0: batch}, "hair": {0: batch}, "eyes": {0: batch}},
                           external_data=False, verbose=False)
         graph = onnx.load(str(traced))
-    meta = {"model": cfg.to_json(), "vocab": model.vocab.to_json(), "source": model.source, "step": model.step}
+    meta = {"model": cfg.to_json(), "vocab": model.vocab.to_json(), "source": model.public_source, "step": model.step}
     entry = graph.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, json.dumps(meta)
     if fp16_weights:
         store_exact_weights_as_fp16(graph)
-    path = Path(path)
-    write_atomic(path, graph.SerializeToString())
+    write_output(path, graph.SerializeToString())
     return path
+
+
+@contextmanager
+def exporter_quiet() -> Iterator[None]:
+    """PyTorch's exporter talks about its own insides (operators of torchvision, which acgan never uses; a
+    deprecated class it calls itself; an axis name it merges): none of it is the user's to act on."""
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*LeafSpec.*", category=FutureWarning)
+            warnings.filterwarnings("ignore", message=r".*The axis name.*", category=UserWarning)
+            yield
+    finally:
+        registration.setLevel(level)
 
 
 def store_exact_weights_as_fp16(graph: Any) -> int:

@@ -11,6 +11,7 @@ a face).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +20,15 @@ import torch
 from PIL import Image
 
 from acgan.data.vocab import UnknownColourError, Vocabulary
-from acgan.errors import UserError
+from acgan.errors import UserError, WrongTypeError, shown
 from acgan.nets import build_generator
 from acgan.run.checkpoint import Checkpoint, find_checkpoint, load_module
-from acgan.sample.contract import MAX_MORPH_STEPS, MORPH_STEPS, Face
+from acgan.sample.arguments import colour_names, face_count, face_of, seed_of, whole_number
+from acgan.sample.contract import MAX_MORPH_STEPS, MAX_SIZE, MIN_SIZE, MORPH_STEPS, Face
 from acgan.sample.images import image_grid, resized, to_pil
+from acgan.sample.records import public_name
 from acgan.sample.runners import OnnxRunner, Runner, TorchRunner
-from acgan.sample.seeds import check_seeds, colours_for, names_for, noise_for_seeds
+from acgan.sample.seeds import check_seeds, colours_for, noise_for_seeds
 from acgan.sample.shipped import model_path
 
 
@@ -78,6 +81,8 @@ def pairs_grid(runner: Runner, vocab: Vocabulary, seed: int, size: int | None = 
     return image_grid(images, n_eyes, row_labels=[f"{h} hair" for h in vocab.hair],
                       column_labels=[f"{e} eyes" for e in vocab.eyes], cell=max(64, images[0].width))
 
+DRAW_BATCH = 256  # faces drawn at once within one call, so memory does not grow with the count
+
 
 @dataclass
 class FaceGenerator:
@@ -85,8 +90,13 @@ class FaceGenerator:
 
     runner: Runner
     vocab: Vocabulary
-    source: str  # the checkpoint (or export) it was loaded from
+    source: str  # the checkpoint (or export) it was loaded from, as given: for this machine's messages
     step: int
+
+    @property
+    def public_source(self) -> str:
+        """The source as pictures, answers and exports name it (no absolute folders)."""
+        return public_name(self.source)
 
     @property
     def resolution(self) -> int:
@@ -98,8 +108,9 @@ class FaceGenerator:
 
     def generate(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int = 1,
                  seed: int = 0) -> list[Image.Image]:
-        """n faces with the given colours (one name for all, or one per face); face k uses seed + k."""
-        return to_pil(self.generate_tensor(hair, eyes, n, seed))
+        """n faces (1 to 10,000, drawn in batches) with the given colours (one name for all, or one per face; any
+        may be "random"); face k uses seed + k."""
+        return self.faces(self.requested(hair, eyes, n, seed))
 
     def generate_tensor(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int = 1,
                         seed: int = 0) -> torch.Tensor:
@@ -107,26 +118,33 @@ class FaceGenerator:
         return draw_faces(self.runner, self.vocab, self.requested(hair, eyes, n, seed))
 
     def requested(self, hair: str | Sequence[str], eyes: str | Sequence[str], n: int, seed: int) -> list[Face]:
-        """(seed, hair, eyes) of each face asked for; "random" is drawn from the face's own seed, as everywhere."""
-        if n < 1:
-            raise UserError(f"n must be at least 1, got {n}")
-        check_seeds(seed, n)
-        hairs, eyess = names_for(hair, n), names_for(eyes, n)
-        return [(seed + k, *colours_for(self.vocab, seed + k, hairs[k], eyess[k])) for k in range(n)]
+        """(seed, hair, eyes) of each face asked for; "random" is drawn from the face's own seed, as everywhere.
+        Every argument is checked as the command line checks its options (arguments.py)."""
+        count, first = face_count(n), seed_of(seed)
+        check_seeds(first, count)
+        hairs, eyess = colour_names(hair, "hair", count), colour_names(eyes, "eyes", count)
+        return [(first + k, *colours_for(self.vocab, first + k, hairs[k], eyess[k])) for k in range(count)]
 
     def faces(self, faces: Sequence[Face]) -> list[Image.Image]:
-        """One image per (seed, hair, eyes), each exactly the face `generate` draws for that seed and colours."""
-        return to_pil(draw_faces(self.runner, self.vocab, faces))
+        """One image per (seed, hair, eyes), each exactly the face `generate` draws for that seed and colours;
+        drawn DRAW_BATCH at a time, each batch made into images before the next is drawn."""
+        wanted = [face_of(face, f"faces[{i}]") for i, face in enumerate(faces)]
+        face_count(len(wanted), "the number of faces")
+        return [image for start in range(0, len(wanted), DRAW_BATCH)
+                for image in to_pil(draw_faces(self.runner, self.vocab, wanted[start:start + DRAW_BATCH]))]
 
     def all_pairs(self, seed: int = 0, size: int | None = None) -> Image.Image:
         """Every hair x eye pair in one labelled grid (pairs_grid), faces at `size` pixels when given."""
-        return pairs_grid(self.runner, self.vocab, seed, size)
+        first = seed_of(seed)
+        check_seeds(first, len(self.vocab.eyes))  # column k uses seed + k
+        return pairs_grid(self.runner, self.vocab, first, None if size is None else whole_number(
+            size, "size", MIN_SIZE, MAX_SIZE))
 
     def morph(self, start: Face, end: Face, steps: int = MORPH_STEPS) -> list[Image.Image]:
         """Faces on the way from (seed, hair, eyes) `start` to `end`: noise along a great circle, colours
         blended; the first and last frames are exactly the two faces `generate` draws for them."""
-        if not 2 <= steps <= MAX_MORPH_STEPS:
-            raise UserError(f"steps must be between 2 and {MAX_MORPH_STEPS}, got {steps}")
+        start, end = face_of(start, "start"), face_of(end, "end")
+        steps = whole_number(steps, "steps", 2, MAX_MORPH_STEPS)
         t = torch.linspace(0, 1, steps)
         z = noise_for_seeds([start[0], end[0]], self.runner.cfg.z_dim)
         hairs, eyess = labels(self.vocab, [start, end])
@@ -168,7 +186,15 @@ def load(path: str | Path | None = None, checkpoint: str | None = None,
          device: str | torch.device = "cpu") -> FaceGenerator:
     """Load a generator: with no path the one shipped in the package (64 px, docs/MODEL_CARD.md); else a run
     folder (its newest good checkpoint, or `checkpoint` by name) or a checkpoint file."""
-    return generator_from_checkpoint(find_checkpoint(model_path(path), checkpoint), device)
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise WrongTypeError(f"path must be a run folder or a checkpoint file, got {shown(path)}")
+    if checkpoint is not None and not isinstance(checkpoint, str):
+        raise WrongTypeError(f"checkpoint must be a checkpoint's name (e.g. 'best'), got {shown(checkpoint)}")
+    try:
+        place = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise UserError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {shown(device)}") from None
+    return generator_from_checkpoint(find_checkpoint(model_path(path), checkpoint), place)
 
 
 def load_onnx(path: str | Path, threads: int | None = None) -> FaceGenerator:

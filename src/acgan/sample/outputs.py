@@ -4,42 +4,21 @@ The pictures are pictures.py's, so every face written carries what made it and `
 can draw it again. Each function writes its files and returns the line the command prints. Every file is
 written whole or not at all (acgan.atomic), and a place that cannot be written is a UserError naming it: an
 existing file is never left half-overwritten. Big requests are bounded: a grid holds at most MAX_GRID faces,
-separate files are drawn and written MAX_BATCH at a time (so memory does not grow with the count), and a
+separate files are drawn and written DRAW_BATCH at a time (so memory does not grow with the count), and a
 morph's frames are capped in pixels (pictures.morph_scale).
 """
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Sequence
 from pathlib import Path
 
-from acgan.atomic import write_atomic
+from acgan.atomic import write_output
 from acgan.errors import UserError
-from acgan.sample.contract import MAX_GRID, Face
-from acgan.sample.generator import FaceGenerator
+from acgan.sample.contract import MAX_GRID, MAX_PER_CALL, Face
+from acgan.sample.generator import DRAW_BATCH, FaceGenerator
 from acgan.sample.images import resized
 from acgan.sample.pictures import Morph, all_pairs_png, face_png, faces_png, morph_scale
-
-MAX_FILES = 10_000  # faces written one file each, per command
-MAX_BATCH = 256  # faces drawn at once when writing one file each
-
-
-def write_output(path: Path, payload: bytes) -> None:
-    """`payload` as `path`, whole or not at all; a place that cannot be written is a UserError naming it."""
-    if path.is_dir():
-        raise UserError(f"{path} is a folder; give a file name (-o {path / 'faces.png'})")
-    blocking = next((folder for folder in path.parents if folder.exists() and not folder.is_dir()), None)
-    if blocking is not None:
-        raise UserError(f"cannot write {path}: {blocking} is a file, not a folder")
-    try:
-        if path.exists() and not path.is_file():
-            path.write_bytes(payload)  # a device or a pipe (/dev/stdout): renaming onto it would replace it
-        else:
-            write_atomic(path, payload)
-    except OSError as err:
-        reason = "no space left on the device" if err.errno == errno.ENOSPC else (err.strerror or str(err)).lower()
-        raise UserError(f"cannot write {path}: {reason}") from None
 
 
 def write_all_pairs(model: FaceGenerator, seed: int, out: Path, size: int | None = None) -> str:
@@ -47,13 +26,20 @@ def write_all_pairs(model: FaceGenerator, seed: int, out: Path, size: int | None
     return f"wrote {out} ({len(model.vocab.hair)} hair x {len(model.vocab.eyes)} eye colours)"
 
 
+def check_count(count: int, separate: bool) -> None:
+    """Refuse, before anything is drawn, more faces than one grid (or, `separate`, one command's files) holds."""
+    if separate and count > MAX_PER_CALL:
+        raise UserError(f"{count} faces asked for; acgan writes at most {MAX_PER_CALL:,} files per command")
+    if not separate and count > MAX_GRID:
+        raise UserError(f"-n {count}: a grid holds at most {MAX_GRID} faces; use --separate for more")
+
+
 def write_each(model: FaceGenerator, faces: Sequence[Face], paths: Sequence[Path], size: int | None) -> None:
-    """One PNG per face, drawn MAX_BATCH at a time."""
-    if len(faces) > MAX_FILES:
-        raise UserError(f"{len(faces)} faces asked for; acgan writes at most {MAX_FILES:,} files per command")
-    for start in range(0, len(faces), MAX_BATCH):
-        batch = faces[start:start + MAX_BATCH]
-        for path, face, image in zip(paths[start:start + MAX_BATCH], batch, resized(model.faces(batch), size),
+    """One PNG per face, drawn DRAW_BATCH at a time."""
+    check_count(len(faces), separate=True)
+    for start in range(0, len(faces), DRAW_BATCH):
+        batch = faces[start:start + DRAW_BATCH]
+        for path, face, image in zip(paths[start:start + DRAW_BATCH], batch, resized(model.faces(batch), size),
                                      strict=True):
             write_output(path, face_png(model, face, image))
 
@@ -73,8 +59,7 @@ def write_faces(model: FaceGenerator, faces: Sequence[Face], out: Path, separate
         paths = [out] if len(faces) == 1 else [out.with_name(f"{out.stem}-{face[0]}.png") for face in faces]
         write_each(model, faces, paths, size)
         return f"wrote {len(paths)} face(s): {paths[0]}{' ...' if len(paths) > 1 else ''}"
-    if len(faces) > MAX_GRID:
-        raise UserError(f"-n {len(faces)}: a grid holds at most {MAX_GRID} faces; use --separate for more")
+    check_count(len(faces), separate=False)
     write_output(out, faces_png(model, faces, resized(model.faces(faces), size)))
     return f"wrote {out} ({len(faces)} faces, seeds {faces[0][0]}..{faces[-1][0]})"
 

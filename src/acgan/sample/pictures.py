@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,19 +31,20 @@ class MorphTooLargeError(UserError):
 
 def face_png(model: FaceGenerator, face: Face, image: Image.Image) -> bytes:
     """One face as PNG, carrying what made it (model, step, seed, colours), so it can be drawn again."""
-    return png_bytes(image, face_record(model.source, model.step, face))
+    return png_bytes(image, face_record(model.public_source, model.step, face))
 
 
 def faces_png(model: FaceGenerator, faces: Sequence[Face], images: Sequence[Image.Image]) -> bytes:
     """One face as `face_png`; several as one grid (GRID_COLUMNS to a row) carrying each face's seed and colours."""
     if len(faces) == 1:
         return face_png(model, faces[0], images[0])
-    return png_bytes(faces_grid(list(images)), grid_record(model.source, model.step, faces))
+    return png_bytes(faces_grid(list(images)), grid_record(model.public_source, model.step, faces))
 
 
 def all_pairs_png(model: FaceGenerator, seed: int, size: int | None = None) -> bytes:
     """Every hair x eye pair in one labelled grid (FaceGenerator.all_pairs), carrying the seed it was drawn from."""
-    return png_bytes(model.all_pairs(seed, size), {"source": model.source, "step": model.step, "all_pairs_seed": seed})
+    return png_bytes(model.all_pairs(seed, size),
+                     {"source": model.public_source, "step": model.step, "all_pairs_seed": seed})
 
 
 def morph_scale(steps: int, side: int, scale: int | None) -> int:
@@ -69,7 +70,7 @@ class Morph:
 
     @property
     def record(self) -> dict[str, Any]:
-        return morph_record(self.model.source, self.model.step, self.start, self.end, len(self.frames))
+        return morph_record(self.model.public_source, self.model.step, self.start, self.end, len(self.frames))
 
     def gif(self) -> bytes:
         """An endlessly looping GIF, there and back, holding at both ends; its comment is the record."""
@@ -79,6 +80,6 @@ class Morph:
         """The frames side by side, left to right, carrying the record."""
         return png_bytes(morph_strip(self.frames, self.scale), self.record)
 
-    def frame_pngs(self) -> list[bytes]:
-        """Each frame as PNG, carrying the record and its own index."""
-        return [png_bytes(frame, {**self.record, "frame": i}) for i, frame in enumerate(self.frames)]
+    def frame_pngs(self) -> Iterator[bytes]:
+        """Each frame as PNG, carrying the record and its own index, encoded as it is asked for."""
+        return (png_bytes(frame, {**self.record, "frame": i}) for i, frame in enumerate(self.frames))

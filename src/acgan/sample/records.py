@@ -14,6 +14,17 @@ from acgan.errors import UserError
 from acgan.sample.contract import Face, face_json
 
 
+def public_name(source: str) -> str:
+    """A model's name as everything others may see shows it (picture metadata, the server's answers, a site, an
+    export): its path from the current folder when it is inside it, else its last three parts, so nothing
+    published holds the folder names of the machine that drew it."""
+    path = Path(source)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(Path(*path.parts[-3:]))
+
+
 def face_record(source: str, step: int, face: Face) -> dict[str, Any]:
     """What made a face (run, step, seed, colours): the metadata every written face carries."""
     return {"source": source, "step": step, **face_json(face)}

@@ -108,15 +108,6 @@ def noise_for_seeds(seeds: Sequence[int], z_dim: int) -> torch.Tensor:
     return torch.from_numpy(noise.astype(np.float32))
 
 
-def names_for(names: str | Sequence[str], n: int) -> list[str]:
-    """One colour name for all n faces, or one per face."""
-    if isinstance(names, str):
-        return [names] * n
-    if len(names) != n:
-        raise UserError(f"got {len(names)} colours for {n} faces")
-    return list(names)
-
-
 def random_colours(vocab: Vocabulary, seed: int) -> tuple[int, int]:
     """The hair and eye indices "random" means for a seed: words 0 and 1 of its colour stream, each scaled to
     the number of colours as the top 64 bits of word * n (exact integers; every colour within n / 2**64 of 1/n)."""

@@ -42,6 +42,16 @@ def model_path(run: str | Path | None) -> Path:
     return shipped_generator() if run is None else Path(run)
 
 
+def recorded_model(source: str) -> Path:
+    """The model a picture's metadata names (`acgan generate --like` with no run): the path as written when it
+    exists from here, else the shipped generator when the name is its public name (records.public_name), else the
+    path as written, for `load` to report."""
+    path, shipped = Path(source), shipped_generator()
+    if not path.exists() and path.parts[-3:] == shipped.parts[-3:]:
+        return shipped
+    return path
+
+
 def shipped_tagger() -> Path:
     return shipped_folder() / f"{TAGGER_NAME}.json"
 

@@ -2,7 +2,7 @@
 
     app = create_app(acgan.load("runs/demo"))     # a FastAPI app; `serve(run, host, port)` runs it with uvicorn
 
-Routes (all documented on the app's OpenAPI page, /docs):
+Routes (all described by /openapi.json; the interactive /docs page is off, see create_app):
 
     GET  /              the page (plain HTML/CSS/JS from acgan/static, nothing fetched from elsewhere)
     GET  /api/healthz   liveness and what is loaded
@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+import uvicorn
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -52,6 +53,7 @@ from acgan.serve.schemas import (
 from acgan.serve.service import FaceService
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+SHUTDOWN_GRACE_S = 3
 Responses = dict[int | str, dict[str, Any]]
 PROBLEMS: Responses = {422: {"model": ValidationProblem, "description": "Invalid input; `message` names the field."}}
 PNG_OR_JSON: Responses = {200: {"content": {"image/png": {}}, "description": "JSON faces, or a PNG with format=png."}}
@@ -75,6 +77,7 @@ def create_app(model: FaceGenerator, allowed_hosts: Sequence[str] = LOCAL_HOSTS)
                     "whose `message` names the field.",
     )
     guard(app, allowed_hosts)
+    app.state.service = service
 
     app.get("/api/healthz", response_model=Health, summary="Liveness", tags=["api"],
             description="Says the server is up and which checkpoint it serves.")(service.health)
@@ -88,21 +91,21 @@ def create_app(model: FaceGenerator, allowed_hosts: Sequence[str] = LOCAL_HOSTS)
               description="n faces with the given colours; face k uses seed + k and is exactly the face "
                           "`FaceGenerator.generate` draws for that seed. A \"random\" colour is chosen from each "
                           "face's seed, and every face says which colours it got.")
-    def generate(request: GenerateRequest) -> Response:
-        return service.generate(request)
+    async def generate(request: GenerateRequest, http: Request) -> Response:
+        return await service.answer(http, service.generate, request)
 
     @app.post("/api/recolour", response_model=FacesResponse, responses={**PNG_OR_JSON, **PROBLEMS},
               summary="Keep the face, change the colours", tags=["api"],
               description="One face (one seed, so one noise vector) drawn once per colour pair, in order.")
-    def recolour(request: RecolourRequest) -> Response:
-        return service.recolour(request)
+    async def recolour(request: RecolourRequest, http: Request) -> Response:
+        return await service.answer(http, service.recolour, request)
 
     @app.post("/api/morph", response_model=MorphResponse, response_model_by_alias=True,
               responses={**MORPH_OUTPUT, **PROBLEMS}, summary="Morph between two faces", tags=["api"],
               description="Frames from one face to another: the noise moves along a great circle and the colours "
                           "blend; the first and last frames are the two faces /api/generate draws.")
-    def morph(request: MorphRequest) -> Response:
-        return service.morph(request)
+    async def morph(request: MorphRequest, http: Request) -> Response:
+        return await service.answer(http, service.morph, request)
 
     static = static_folder()
 
@@ -140,11 +143,25 @@ def load_for_serving(run: str | Path | None, checkpoint: str | None = None, runt
 def serve(run: str | Path | None, host: str = "127.0.0.1", port: int = 8000, checkpoint: str | None = None,
           runtime: str = "auto", allowed_hosts: Sequence[str] = ()) -> None:
     """Load the run's generator once and serve the page and the API with uvicorn until interrupted."""
-    import uvicorn
-
     model = load_for_serving(run, checkpoint, runtime)
     hosts = [*LOCAL_HOSTS, *([host] if host not in ("0.0.0.0", "::") else []), *allowed_hosts]
     print(f"serving {model.source} (step {model.step}, {model.resolution} px, {model.runtime}) at "
           f"http://{host}:{port}/ (API description: http://{host}:{port}/openapi.json); "
           f"answering for hosts {', '.join(dict.fromkeys(hosts))}")
-    uvicorn.run(create_app(model, hosts), host=host, port=port, log_level="info")
+    app = create_app(model, hosts)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
+    StoppingServer(config, app.state.service).run()
+
+
+
+class StoppingServer(uvicorn.Server):
+    """uvicorn's Server that, told to exit (Ctrl-C, SIGTERM), first tells every request still working to stop at
+    its next step (FaceService.stop_all) rather than waiting for it, so the server is gone within seconds."""
+
+    def __init__(self, config: uvicorn.Config, service: FaceService) -> None:
+        super().__init__(config)
+        self.service = service
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.service.stop_all()
+        super().handle_exit(sig, frame)

@@ -1,12 +1,14 @@
 """Guards in front of the API, so that any request gets a clear answer and none can hurt the server:
 
-- BodyGuard: a request body over the size limit is refused before anything parses it, and a body that is
+- BodyGuard: a request body over the size limit is refused before anything parses it, one sent compressed
+  (Content-Encoding) is a 415, one trickling in for more than BODY_SECONDS a 408, and a body that is
   not plain JSON (not UTF-8, broken syntax, NaN or Infinity, a number of thousands of digits, a string with
   a lone surrogate, nesting deeper than any request needs) is refused with a message saying which;
 - every refusal is a 4xx whose `message` names the field or the problem, and echoing a bad value back can
   never fail (problem_response);
 - SecurityHeaders: what the browser may do with the answers (this origin's scripts, styles, pictures and
   requests only; no framing; no MIME sniffing; no referrer);
+- HeadAsGet: HEAD is answered on every route GET answers, with GET's headers and no body;
 - HeavyWork: at most a few requests draw faces at once; the rest wait their turn, so memory stays bounded
   however many arrive together.
 """
@@ -19,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +31,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 16 * 1024
+BODY_SECONDS = 10  # for a whole request body to arrive: a client sending a byte at a time holds no worker longer
 MAX_NESTING = 32  # no request nests deeper than 3
 MAX_HEAVY = 2  # requests drawing faces at once
 ECHO_CHARS = 80  # of a bad value, echoed back in `detail`
@@ -132,25 +136,35 @@ class BodyGuard:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await self.refuse(scope, receive, send, f"request body too large: {declared.decode('latin-1')} bytes, "
                                                     f"at most {self.limit}")
             return
+        encoding = headers.get(b"content-encoding", b"identity").decode("latin-1")
+        if encoding.strip().lower() != "identity":
+            await self.refuse(scope, receive, send, f"a body sent with Content-Encoding {echo(encoding)!r}; send "
+                                                    "plain JSON", status=415)
+            return
         messages: list[Message] = []
         body = b""
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            body += message.get("body", b"")
-            if len(body) > self.limit:
-                await self.refuse(scope, receive, send, f"request body too large: at least {len(body)} bytes, "
-                                                        f"at most {self.limit}")
-                return
-            if not message.get("more_body", False):
-                break
+        with anyio.move_on_after(BODY_SECONDS) as clock:
+            while True:
+                message = await receive()
+                messages.append(message)
+                if message["type"] != "http.request":
+                    break
+                body += message.get("body", b"")
+                if len(body) > self.limit:
+                    await self.refuse(scope, receive, send, f"request body too large: at least {len(body)} bytes, "
+                                                            f"at most {self.limit}")
+                    return
+                if not message.get("more_body", False):
+                    break
+        if clock.cancelled_caught:
+            await self.refuse(scope, receive, send, f"the body took more than {BODY_SECONDS} s to arrive", status=408)
+            return
         problem = body_problem(body)
         if problem:
             await self.refuse(scope, receive, send, problem)
@@ -161,8 +175,8 @@ class BodyGuard:
 
         await self.app(scope, replay, send)
 
-    async def refuse(self, scope: Scope, receive: Receive, send: Send, msg: str) -> None:
-        response = problem_response([{"type": "body", "loc": ("body",), "msg": msg, "input": None}])
+    async def refuse(self, scope: Scope, receive: Receive, send: Send, msg: str, status: int = 422) -> None:
+        response = problem_response([{"type": "body", "loc": ("body",), "msg": msg, "input": None}], status=status)
         await response(scope, receive, send)
 
 
@@ -188,10 +202,30 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class HeadAsGet:
+    """HEAD as HTTP defines it: GET's status and headers, without the body (FastAPI's routes answer GET alone)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def guard(app: FastAPI, allowed_hosts: Sequence[str]) -> None:
-    """Put the guards in front of `app`: security headers outermost, then the host check, then the body guard;
-    and make every refusal, FastAPI's own included, a problem_response."""
+    """Put the guards in front of `app`: security headers outermost, then the host check, HEAD as GET, then the
+    body guard; and make every refusal, FastAPI's own included, a problem_response."""
     app.add_middleware(BodyGuard, limit=MAX_BODY_BYTES)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(SecurityHeaders)
 

@@ -120,6 +120,8 @@ class Limits(Strict):
     max_grid: int = Field(description="Faces in one grid picture.")
     min_size: int
     max_size: int
+    max_request_pixels: int = Field(description="Pixels of all the pictures one request makes, at most.")
+    max_per_call: int = Field(description="Faces one command or one Python call draws, at most.")
 
 
 class MorphRules(Strict):

@@ -3,23 +3,31 @@
 `FaceService` turns a validated request into faces drawn by a FaceGenerator and shapes the answer (JSON with
 base64 PNGs, or the picture itself). The pictures are sample/pictures.py's, the ones `acgan generate` and
 `acgan interpolate` write, so the CLI and the page give the same files.
+
+A request's work runs in a worker thread and is given up at its next step (a batch drawn, a face resized or
+encoded) once its client has gone (`answer`), so a closed tab or a server shutting down leaves nothing running
+for long; and a request's pictures hold at most MAX_REQUEST_PIXELS pixels in all, whatever their parts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from PIL import Image
 
 from acgan.data.vocab import UnknownColourError
 from acgan.errors import UserError
-from acgan.sample.contract import NEW_SEED_BELOW, RANDOM, Face, contract_json
+from acgan.sample.contract import MAX_REQUEST_PIXELS, NEW_SEED_BELOW, RANDOM, Face, contract_json
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.images import resized
 from acgan.sample.pictures import Morph, MorphTooLargeError, face_png, faces_png, morph_scale
@@ -35,6 +43,28 @@ from acgan.serve.schemas import (
     MorphResponse,
     RecolourRequest,
 )
+
+Body = TypeVar("Body")
+Item = TypeVar("Item")
+DISCONNECT_POLL_S = 0.2  # how often a working request looks whether its client is still there
+CLIENT_GONE = 499  # the status logged for a request whose client left before its answer (nginx's number)
+SHUTTING_DOWN = 503
+
+
+class ClientGoneError(Exception):
+    """The client closed its connection: the rest of the request's work is given up."""
+
+
+def until_gone(items: Iterable[Item], gone: threading.Event) -> Iterator[Item]:
+    """`items`, one at a time, stopping the work (ClientGoneError) before the next once the client has gone."""
+    for item in items:
+        stop_if_gone(gone)
+        yield item
+
+
+def stop_if_gone(gone: threading.Event) -> None:
+    if gone.is_set():
+        raise ClientGoneError
 
 
 def b64(data: bytes) -> str:
@@ -53,32 +83,65 @@ class FaceService:
         self.model = model
         self.drawing = threading.Lock()
         self.heavy = HeavyWork()
+        self.requests_lock = threading.Lock()
+        self.working: set[threading.Event] = set()  # one per request at work: set, it stops at its next step
+        self.stopping = False
+
+    async def answer(self, http: Request, work: Callable[[Body, threading.Event], Response], body: Body) -> Response:
+        """`work(body, gone)` in a worker thread, with `gone` set as soon as the client disconnects (or the server
+        cancels the request when it shuts down), so the work stops at its next step."""
+        gone = threading.Event()
+        with self.requests_lock:
+            self.working.add(gone)
+            if self.stopping:
+                gone.set()
+        task = asyncio.ensure_future(run_in_threadpool(work, body, gone))
+        try:
+            while not (await asyncio.wait({task}, timeout=DISCONNECT_POLL_S))[0]:
+                if await http.is_disconnected():
+                    gone.set()
+            return task.result()
+        except ClientGoneError:
+            return Response(status_code=SHUTTING_DOWN if self.stopping else CLIENT_GONE)
+        finally:
+            gone.set()
+            with self.requests_lock:
+                self.working.discard(gone)
+
+    def stop_all(self) -> None:
+        """The server is shutting down: every request still working stops at its next step, and new ones at once."""
+        with self.requests_lock:
+            self.stopping = True
+            for gone in self.working:
+                gone.set()
 
     def health(self) -> Health:
         m = self.model
-        return Health(runtime=m.runtime, source=m.source, step=m.step, resolution=m.resolution)
+        return Health(runtime=m.runtime, source=m.public_source, step=m.step, resolution=m.resolution)
 
     def tags(self) -> Contract:
         m = self.model
-        return Contract.model_validate(contract_json(m.vocab, m.resolution, m.source, m.step))
+        return Contract.model_validate(contract_json(m.vocab, m.resolution, m.public_source, m.step))
 
-    def generate(self, request: GenerateRequest) -> Response:
+    def generate(self, request: GenerateRequest, gone: threading.Event) -> Response:
         seed = new_seed() if request.seed is None else request.seed
         try:
             check_seeds(seed, request.n)
         except UserError as err:
             raise invalid(("seed",), str(err), seed) from None
         faces = [self.face(seed + k, request.hair, request.eyes) for k in range(request.n)]
+        self.check_pixels(request.n, request.size, "n")
         with self.heavy.slot():
-            return self.faces_response(faces, seed, request.format, request.size)
+            return self.faces_response(faces, seed, request.format, request.size, gone)
 
-    def recolour(self, request: RecolourRequest) -> Response:
+    def recolour(self, request: RecolourRequest, gone: threading.Event) -> Response:
         seed = new_seed() if request.seed is None else request.seed
         faces = [self.face(seed, p.hair, p.eyes, ("pairs", i)) for i, p in enumerate(request.pairs)]
+        self.check_pixels(len(faces), request.size, "pairs")
         with self.heavy.slot():
-            return self.faces_response(faces, seed, request.format, request.size)
+            return self.faces_response(faces, seed, request.format, request.size, gone)
 
-    def morph(self, request: MorphRequest) -> Response:
+    def morph(self, request: MorphRequest, gone: threading.Event) -> Response:
         start = self.face(request.start.seed, request.start.hair, request.start.eyes, ("from",))
         end = self.face(request.end.seed, request.end.hair, request.end.eyes, ("to",))
         try:
@@ -86,21 +149,38 @@ class FaceService:
         except MorphTooLargeError as err:
             field = next(name for name in ("scale", "size", "steps") if getattr(request, name) is not None)
             raise invalid((field,), str(err), getattr(request, field)) from None
+        self.check_pixels(request.steps, request.size, "steps")
         with self.heavy.slot():
-            with self.drawing:
-                frames = self.model.morph(start, end, request.steps)
-            return self.morph_response(Morph(self.model, start, end, resized(frames, request.size), scale),
-                                       request.format)
+            frames = self.drawn(lambda: self.model.morph(start, end, request.steps), gone)
+            frames = [resized([frame], request.size)[0] for frame in until_gone(frames, gone)]
+            return self.morph_response(Morph(self.model, start, end, frames, scale), request.format, gone)
 
-    def morph_response(self, morph: Morph, fmt: str) -> Response:
+    def drawn(self, draw: Callable[[], list[Image.Image]], gone: threading.Event) -> list[Image.Image]:
+        """What `draw` draws, one request at a time on the network; nothing for a client that has gone meanwhile."""
+        with self.drawing:
+            stop_if_gone(gone)
+            return draw()
+
+    def check_pixels(self, pictures: int, size: int | None, field: str) -> None:
+        """Refuse a request whose pictures (`pictures` faces or frames of `size` pixels a side) pass
+        MAX_REQUEST_PIXELS in all, naming the field to lower (the count, or the size when one face is already
+        too much)."""
+        side = size or self.model.resolution
+        if pictures * side * side > MAX_REQUEST_PIXELS:
+            name, value = (field, pictures) if side * side * 2 <= MAX_REQUEST_PIXELS else ("size", size)
+            raise invalid((name,), f"{pictures} pictures of {side} px is more than the {MAX_REQUEST_PIXELS:,} "
+                                   "pixels one request may make; ask for fewer or smaller", value)
+
+    def morph_response(self, morph: Morph, fmt: str, gone: threading.Event) -> Response:
+        stop_if_gone(gone)
         if fmt == "png":
             return Response(morph.strip_png(), media_type="image/png")
         gif = morph.gif()
         if fmt == "gif":
             return Response(gif, media_type="image/gif")
         ends = [self.face_out(morph.start, morph.frames[0]), self.face_out(morph.end, morph.frames[-1])]
-        body = MorphResponse(start=ends[0], end=ends[1], steps=len(morph.frames),
-                             frames=[b64(png) for png in morph.frame_pngs()], gif=b64(gif))
+        frames = [b64(png) for png in until_gone(morph.frame_pngs(), gone)]
+        body = MorphResponse(start=ends[0], end=ends[1], steps=len(morph.frames), frames=frames, gif=b64(gif))
         return JSONResponse(jsonable_encoder(body, by_alias=True))
 
     def face(self, seed: int, hair: str, eyes: str, loc: Sequence[str | int] = ()) -> Face:
@@ -115,12 +195,12 @@ class FaceService:
         seed, hair, eyes = face
         return FaceOut(seed=seed, hair=hair, eyes=eyes, png=b64(face_png(self.model, face, image)))
 
-    def faces_response(self, faces: list[Face], first_seed: int, fmt: str, size: int | None) -> Response:
-        with self.drawing:
-            drawn = self.model.faces(faces)
-        images = resized(drawn, size)
+    def faces_response(self, faces: list[Face], first_seed: int, fmt: str, size: int | None,
+                       gone: threading.Event) -> Response:
+        drawn = self.drawn(lambda: self.model.faces(faces), gone)
+        images = [resized([image], size)[0] for image in until_gone(drawn, gone)]
         if fmt == "json":
-            out = [self.face_out(face, image) for face, image in zip(faces, images, strict=True)]
+            out = [self.face_out(face, image) for face, image in until_gone(zip(faces, images, strict=True), gone)]
             body = FacesResponse(seed=first_seed, resolution=self.model.resolution, faces=out)
             return JSONResponse(jsonable_encoder(body))
         headers = {"X-Acgan-Seed": str(first_seed), "X-Acgan-Faces": json.dumps([list(f) for f in faces])}

@@ -131,23 +131,13 @@ def write_model(folder: Path, model: FaceGenerator) -> Path:
     return path
 
 
-def public_source(source: str) -> str:
-    """The model's name as the site shows it and writes it into its PNGs: its path from the current folder when it
-    is inside it, else its last three parts, so a published site holds no folder names of the machine that built it."""
-    path = Path(source)
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(Path(*path.parts[-3:]))
-
-
 def model_json(model: FaceGenerator, onnx_path: Path, runtime: dict[str, int], version: str,
                webgpu: bool) -> dict[str, Any]:
     """What the page needs to know before it loads anything: model.json, the contract and the files to load."""
     onnx_bytes = onnx_path.read_bytes()
     return {
         "format": 2, "acgan": __version__, "z_dim": model.runner.cfg.z_dim,
-        **contract_json(model.vocab, model.resolution, public_source(model.source), model.step),
+        **contract_json(model.vocab, model.resolution, model.public_source, model.step),
         "generator": {"file": "model/generator.onnx", "bytes": len(onnx_bytes),
                       "sha256": hashlib.sha256(onnx_bytes).hexdigest(),
                       "inputs": {"z": "float32 (batch, z_dim)", "hair": "float32 (batch, n_hair) colour weights",

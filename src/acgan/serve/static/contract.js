@@ -31,7 +31,9 @@ export class Unreachable extends Error {}
  * @property {string} random  the colour name that asks for a colour drawn from the face's seed
  * @property {{max: bigint, newBelow: bigint, faceK: string, noise: string}} seeds
  *   every seed from 0 to max is a face; one picked for the visitor is below newBelow; face k uses seed + k
- * @property {{maxFaces: number, maxGrid: number, minSize: number, maxSize: number}} limits
+ * @property {{maxFaces: number, maxGrid: number, minSize: number, maxSize: number, maxRequestPixels: number,
+ *   maxPerCall: number}} limits  faces per request and per grid, a download's size, the pixels one server request
+ *   may make in all, and the faces one command or Python call draws
  * @property {{steps: number, maxSteps: number, size: number, maxScale: number, maxPixels: number, holdMs: number,
  *   frameMs: number}} morph  default and largest frame count, the GIF's frame size in pixels (about), its timing
  * @property {{faces: number, morphFrom: FaceRequest, morphTo: FaceRequest}} defaults  what the forms start with
