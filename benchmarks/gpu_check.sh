@@ -9,7 +9,8 @@
 #                                           # tagger, pack the better one, the speed table in the time left
 #
 # Everything lands in $OUT: log.txt, the run's config/log/evaluations, the packed model, the tables.
-# Small on the CPU (the same steps, seconds each): COMPILE=off DEVICE=cpu TRAIN_SECONDS=30 SPEED=0 EVAL_FACES=100
+# Small on the CPU (the same steps, a few minutes): COMPILE=off DEVICE=cpu TRAIN_SECONDS=120 SPEED=0 EVAL_FACES=100
+#   CHECKPOINT_EVERY=20 EVAL_EVERY=20 LOG_EVERY=10 TRAIN_FLAGS="--width 8"   (python3 must have torch: the venv first)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH=src PYTHONUNBUFFERED=1 ACGAN_CACHE=${ACGAN_CACHE:-/tmp/acgan-cache}
@@ -38,7 +39,8 @@ train() {
     timeout --signal=INT --kill-after=30 "${TRAIN_SECONDS:-480}" python3 -m acgan train --data "$data" \
         --device "$device" --compile "$compile" --batch-size "$batch" --steps 100000000 \
         --checkpoint-every "${CHECKPOINT_EVERY:-5000}" --keep-checkpoints 2 --sample-every 100000000 \
-        --log-every 500 --eval-every "${EVAL_EVERY:-5000}" --tagger "$tagger" --out "$run" > "$work/train.out" 2>&1
+        --log-every "${LOG_EVERY:-500}" --eval-every "${EVAL_EVERY:-5000}" --tagger "$tagger" --out "$run" \
+        ${TRAIN_FLAGS:-} > "$work/train.out" 2>&1  # TRAIN_FLAGS: e.g. "--width 8" for the CPU rehearsal
     tr '\r' '\n' < "$work/train.out" | grep -v "^training:" | grep -v "^ *$" | tail -n 5
     grep eval_score "$run/log.jsonl" | tail -n 4
     tail -n 1 "$run/log.jsonl"

@@ -6,11 +6,14 @@ Every request that is not for 127.0.0.1 is aborted and fails the test, as does a
 
 The same flows run in both modes: faces are the Python API's pixels (server: within 1 level, from batch rounding;
 site: ONNX Runtime Web's WebAssembly against PyTorch, measured at most 1 level in at most 0.03% of channel values),
-another colour redraws, the link round-trips, recent draws survive a reload, downloads come at the size asked for,
-the table of every pair, Keep, Morph, bad input explained, and a 375 px phone layout. Then what only one mode has:
-the server gone (a message and a retry), the model loading (a progress bar) or failing to load, and the noise
-computed in JavaScript bit for bit. The test skips, naming what is missing, only where chromium, Playwright or (for
-the site) ONNX Runtime Web from npm cannot be had; under CI (CI=true) such a skip fails (tests/conftest.py).
+another colour redraws, the link round-trips, recent draws survive a reload, downloads come at the size asked for
+from a face's preview, a PNG acgan wrote opens to draw its face again, the table of every pair, Keep, Morph, bad
+input explained (links included), cross-origin isolation (the site's through its service worker), and phone layouts
+(375 px; at 390 x 844 a colour tap brings the new faces on screen). Then what only one mode has: the server gone (a
+message and a retry), every link of the served page answering, the model loading (a progress bar) or failing to load
+or its model.json unusable, and the noise computed in JavaScript bit for bit. The test skips, naming what is
+missing, only where chromium, Playwright or (for the site) ONNX Runtime Web from npm cannot be had; under CI
+(CI=true) such a skip fails (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
 
 import acgan
-from acgan.sample.contract import MAX_SEED
+from acgan.cli import app as cli
+from acgan.sample.contract import MAX_FACES, MAX_SEED
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.seeds import colours_for, noise_for_seeds, random_colours
 from acgan.serve.app import create_app
@@ -72,8 +77,13 @@ def find_chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> FaceGenerator:
-    return acgan.load(build_tiny_run(tmp_path_factory))
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def model(run_dir: Path) -> FaceGenerator:
+    return acgan.load(run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +101,13 @@ def server_url(model: FaceGenerator) -> Iterator[str]:
 
 
 class StaticSite(http.server.ThreadingHTTPServer):
-    """A plain HTTP server for one folder, as any static host; `slow` holds the WebAssembly back a moment."""
+    """A plain HTTP server for one folder, as any static host; `slow` holds the WebAssembly back a moment, and a
+    path in `failing` is answered 503. (The host fails, not the test's routes: requests the site's service worker
+    makes pass by Playwright's routing.)"""
 
     daemon_threads = True
     slow = False
+    failing: frozenset[str] = frozenset()
 
     def handle_error(self, request, client_address) -> None:
         pass  # a browser that closes a connection early is not a failure of the page
@@ -109,6 +122,9 @@ class StaticFiles(http.server.SimpleHTTPRequestHandler):
     def send_head(self):
         if self.path.endswith(".wasm") and self.server.slow:
             threading.Event().wait(1.5)
+        if self.path in self.server.failing:
+            self.send_error(503)
+            return None
         return super().send_head()
 
 
@@ -135,8 +151,13 @@ def built_site(model: FaceGenerator, folder: Path, webgpu: bool = False) -> Path
 
 
 @pytest.fixture(scope="module")
-def static_site(model: FaceGenerator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
-    with serving(built_site(model, tmp_path_factory.mktemp("static") / "site")) as server:
+def site_folder(model: FaceGenerator, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return built_site(model, tmp_path_factory.mktemp("static") / "site")
+
+
+@pytest.fixture(scope="module")
+def static_site(site_folder: Path) -> Iterator[StaticSite]:
+    with serving(site_folder) as server:
         yield server
 
 
@@ -167,7 +188,8 @@ def console_errors() -> ConsoleErrors:
 
 
 @contextlib.contextmanager
-def browser_page(profile: Path, console_errors: ConsoleErrors, extra_args: tuple[str, ...] = ()) -> Iterator:
+def browser_page(profile: Path, console_errors: ConsoleErrors, extra_args: tuple[str, ...] = (),
+                 service_workers: str = "allow") -> Iterator:
     """A fresh headless chromium page that may reach 127.0.0.1 only; console errors and CSP violations collected."""
     executable = find_chromium()
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is missing: pip install -e '.[dev]'")
@@ -183,7 +205,7 @@ def browser_page(profile: Path, console_errors: ConsoleErrors, extra_args: tuple
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=executable, headless=True, args=[*CHROMIUM_ARGS, *extra_args],
-            viewport={"width": 1280, "height": 900}, accept_downloads=True)
+            viewport={"width": 1280, "height": 900}, accept_downloads=True, service_workers=service_workers)
         context.set_default_timeout(30_000)
         context.route("**/*", only_this_machine)
         context.add_init_script(REPORT_CSP_VIOLATIONS)
@@ -237,6 +259,27 @@ def wait_for_faces(page, n: int, first_seed: int, hair: str, eyes: str) -> dict:
             && figures.every(f => { const i = f.querySelector('img'); return i.complete && i.naturalWidth > 0; });
     }""", arg=[n, str(first_seed), hair, eyes])
     return grid_state(page)
+
+
+def download_from_preview(page, index: int):
+    """Click face `index`: its preview opens (no download yet); download it from there and close the preview."""
+    downloads: list = []
+
+    def seen(download) -> None:
+        downloads.append(download)
+
+    page.on("download", seen)
+    page.locator("#results figure").nth(index).get_by_role("link").click()
+    preview = page.get_by_role("dialog")
+    preview.wait_for()
+    seed = page.locator("#results figure").nth(index).get_attribute("data-seed")
+    assert preview.get_by_role("heading").inner_text() == f"Face #{seed}" and downloads == []
+    with page.expect_download() as download:
+        preview.get_by_role("link", name=re.compile("^Download PNG")).click()
+    preview.get_by_role("button", name="Close").click()
+    assert not preview.is_visible()
+    page.remove_listener("download", seen)
+    return download
 
 
 def open_page(page, url: str) -> None:
@@ -301,8 +344,7 @@ def test_the_page_draws_the_python_faces_keeps_them_and_morphs(page, base_url: s
     assert same_face(data_url_pixels(green["sources"][0]), python_face(model, "green", "red", 7))
 
     first = page.locator("#results figure").first
-    with page.expect_download() as download:
-        first.get_by_role("link").click()
+    download = download_from_preview(page, 0)
     assert download.value.suggested_filename == "acgan-7-green-hair-red-eyes.png"
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
@@ -354,7 +396,7 @@ def test_the_link_round_trips_and_recent_draws_survive_a_reload(page, base_url: 
     assert wait_for_faces(page, 3, 21, "blue", "red")["sources"] == linked["sources"]
 
     page.reload()
-    page.wait_for_selector("body[data-ready='true']")
+    wait_for_faces(page, 3, 21, "blue", "red")  # the link's own draw, done: it would put back what is removed
     recent = page.locator("#history-list li")
     page.wait_for_function("() => document.querySelectorAll('#history-list li').length === 2")
     assert "seed 21, blue hair, red eyes" in recent.nth(0).get_by_role("button").first.get_attribute("aria-label")
@@ -367,6 +409,56 @@ def test_the_link_round_trips_and_recent_draws_survive_a_reload(page, base_url: 
     wait_for_faces(page, 3, 21, "blue", "green")
 
 
+def test_recent_draws_show_their_colours_and_whole_seed_and_draw_again(page, server_url: str,
+                                                                        model: FaceGenerator) -> None:
+    """Issue 23: the Recent strip cut long seeds ("#1234567…") and showed no colours."""
+    seed = 123_456_789_012_345_678
+    hair = colours_for(model.vocab, seed, "random", "red")[0]
+    open_page(page, f"{server_url}/?hair=random&eyes=red&n=1&seed={seed}")
+    wait_for_faces(page, 1, seed, hair, "red")
+    open_page(page, f"{server_url}/?hair=blue&eyes=green&n=2&seed=5")
+    wait_for_faces(page, 2, 5, "blue", "green")
+    page.wait_for_function("() => document.querySelectorAll('#history-list li').length === 2")
+    long_one = page.locator("#history-list li").nth(1)
+    seed_text = long_one.locator(".history-seed")
+    assert seed_text.inner_text().replace("\n", "") == f"#{seed}"
+    assert seed_text.evaluate("(e) => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
+    assert long_one.locator(".history-colours").inner_text().split() == [hair, "red"]  # "random" as drawn
+    long_one.get_by_role("button", name=re.compile("^Draw again")).click()
+    wait_for_faces(page, 1, seed, hair, "red")
+    assert page.get_by_label("Seed", exact=True).first.input_value() == str(seed)
+
+
+def test_a_png_acgan_wrote_opens_to_draw_its_face_again(page, base_url: str, run_dir: Path, tmp_path: Path) -> None:
+    """The page's `--like`: a PNG from `acgan generate`, by the file picker or dropped on the page (a grid: its first
+    face); a PNG without acgan's metadata is one clear line, and the faces on show stay."""
+    for args, name in ((["--hair", "blue", "--eyes", "red", "-n", "1", "--seed", "31"], "face.png"),
+                       (["--hair", "pink", "--eyes", "blue", "-n", "4", "--seed", "50"], "grid.png")):
+        result = CliRunner().invoke(cli, ["generate", str(run_dir), *args, "-o", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    open_page(page, base_url + "/?hair=aqua&eyes=gray&n=2&seed=3")
+    wait_for_faces(page, 2, 3, "aqua", "gray")
+
+    page.get_by_label("Open a face").set_input_files(tmp_path / "face.png")
+    opened = wait_for_faces(page, 2, 31, "blue", "red")
+    assert same_face(data_url_pixels(opened["sources"][0]), decode_png((tmp_path / "face.png").read_bytes()))
+
+    page.evaluate("""([name, b64]) => {
+        const files = new DataTransfer();
+        files.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, {type: 'image/png'}));
+        document.querySelector('main').dispatchEvent(new DragEvent('drop', {dataTransfer: files, bubbles: true,
+            cancelable: true}));
+    }""", ["grid.png", base64.b64encode((tmp_path / "grid.png").read_bytes()).decode()])
+    wait_for_faces(page, 2, 50, "pink", "blue")
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "plain.png")
+    page.get_by_label("Open a face").set_input_files(tmp_path / "plain.png")
+    alert = page.locator("#draw-error")
+    alert.wait_for()
+    assert alert.inner_text() == "plain.png: no acgan metadata (only faces acgan wrote as PNG can be drawn again)."
+    assert grid_state(page)["seeds"] == ["50", "51"]
+
+
 def test_downloads_come_at_the_size_asked_for(page, base_url: str, model: FaceGenerator, tmp_path: Path) -> None:
     open_page(page, base_url + "/?hair=pink&eyes=blue&n=2&seed=40")
     wait_for_faces(page, 2, 40, "pink", "blue")
@@ -374,8 +466,7 @@ def test_downloads_come_at_the_size_asked_for(page, base_url: str, model: FaceGe
     assert sizes == ["32 px (as drawn)", "64 px (upscaled)", "128 px (upscaled)", "256 px (upscaled)"]
 
     page.get_by_label("Download size").select_option("128")
-    with page.expect_download() as download:
-        page.locator("#results figure").first.get_by_role("link").click()
+    download = download_from_preview(page, 0)
     assert download.value.suggested_filename == "acgan-40-pink-hair-blue-eyes-128px.png"
     data = Path(download.value.path()).read_bytes()
     # Lanczos as Pillow does it, on a face within a level of Python's: measured at most 1 level apart.
@@ -390,6 +481,24 @@ def test_downloads_come_at_the_size_asked_for(page, base_url: str, model: FaceGe
         assert archive.testzip() is None
         assert archive.namelist() == [f"acgan-{seed}-pink-hair-blue-eyes-256px.png" for seed in (40, 41)]
         assert all(decode_png(archive.read(name)).shape == (256, 256, 3) for name in archive.namelist())
+
+
+def test_on_a_phone_a_colour_tap_shows_the_new_faces_and_a_face_opens_its_preview(page, base_url: str) -> None:
+    """Issue 23: on a 390 x 844 phone the new faces started 1.3 screens below the colour tapped, and tapping a face
+    downloaded it at once."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, base_url + "/?hair=blue&eyes=red&n=8&seed=7")
+    wait_for_faces(page, 8, 7, "blue", "red")
+    page.evaluate("window.scrollTo(0, 0)")
+    choose(page, "hair", "green")
+    wait_for_faces(page, 8, 7, "green", "red")
+    wait_until(page, """() => {
+        const box = document.querySelector('#results figure').getBoundingClientRect();
+        return box.top >= 0 && box.bottom <= innerHeight;
+    }""", timeout=5)
+    download = download_from_preview(page, 1)
+    assert download.value.suggested_filename == "acgan-8-green-hair-red-eyes.png"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_the_table_shows_one_face_in_every_colour_pair(page, base_url: str, model: FaceGenerator) -> None:
@@ -433,6 +542,34 @@ def test_bad_input_is_explained_on_the_page(page, base_url: str, model: FaceGene
     wait_for_faces(page, 1, 2, colours_for(model.vocab, 2, "random", "red")[0], "red")
     assert alert.inner_text() == 'This model has no hair colour "teal": random instead.'
 
+    # Issue 21 #18: a count or seed in a link is digits only; Number() would read "1e1" as 10 and the rest as 1.
+    for query, refusal in (("n=1e1&seed=3", f"Faces: a whole number from 1 to {MAX_FACES}."),
+                           ("n=0.9999999999999999999&seed=3", f"Faces: a whole number from 1 to {MAX_FACES}."),
+                           ("n=2&seed=1e1", "Seed: a whole number, 0 or more.")):
+        open_page(page, f"{base_url}/?hair=blue&eyes=red&{query}")
+        alert.wait_for()
+        assert alert.inner_text() == refusal
+        assert page.locator("#results figure").count() == 0  # nothing drawn from a link read wrongly
+
+
+def test_the_page_is_cross_origin_isolated_so_onnx_runtime_can_run_threads(page, base_url: str) -> None:
+    """The server sends COOP and COEP; a static host sends neither (the test's), so the site's service worker adds
+    them and the page loads once more through it."""
+    open_page(page, base_url + "/?hair=blue&eyes=red&n=2&seed=7")
+    wait_for_faces(page, 2, 7, "blue", "red")
+    assert page.evaluate("() => crossOriginIsolated") is True
+    in_browser = page.evaluate("() => document.body.dataset.mode") == "browser"
+    assert page.evaluate("() => navigator.serviceWorker.controller !== null") == in_browser
+
+
+def test_where_service_workers_are_off_the_site_draws_all_the_same(site_url: str, tmp_path: Path,
+                                                                    console_errors: ConsoleErrors) -> None:
+    """Not isolated (so one thread), and no wait for a worker that cannot come."""
+    with browser_page(tmp_path / "profile", console_errors, service_workers="block") as page:
+        open_page(page, site_url + "/?hair=blue&eyes=red&n=2&seed=7")
+        wait_for_faces(page, 2, 7, "blue", "red")
+        assert page.evaluate("() => [crossOriginIsolated, navigator.serviceWorker.controller]") == [False, None]
+
 
 # --- what one mode has -----------------------------------------------------------------------------------------
 
@@ -471,12 +608,45 @@ def test_the_site_shows_the_model_loading_and_a_retry_when_it_cannot(page, site_
     assert "API" not in page.locator("footer").inner_text()  # no server, no API links
 
     console_errors.allowed.append("Failed to load resource")
-    page.route("**/model/generator.onnx", lambda route: route.abort())
-    page.reload()
-    page.get_by_role("alert").filter(has_text="The model could not be loaded").wait_for()
-    page.unroute("**/model/generator.onnx")
+    static_site.failing = frozenset({"/model/generator.onnx"})
+    try:
+        page.reload()
+        page.get_by_role("alert").filter(has_text="The model could not be loaded").wait_for()
+    finally:
+        static_site.failing = frozenset()
     page.get_by_role("button", name="Try again").click()
     wait_for_faces(page, 1, 9, "red", "blue")
+
+
+def test_every_link_on_the_served_page_answers(page, server_url: str) -> None:
+    """Issue 21 #13: the footer linked to /docs, which the server leaves off (its page loads scripts from CDNs)."""
+    open_page(page, server_url + "/")
+    links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map((a) => a.href)")
+    pages = [url for url in links if url.startswith(server_url) and "#" not in url]
+    assert pages  # the API description at least
+    assert {url: page.request.get(url).status for url in pages} == dict.fromkeys(pages, 200)
+
+
+def test_a_site_whose_model_json_is_unusable_says_the_model_could_not_start(
+        page, site_folder: Path, tmp_path: Path, console_errors: ConsoleErrors) -> None:
+    """Issue 21 #17: a model.json with no hair colours drew a page that broke at its first face."""
+    folder = tmp_path / "site"
+    shutil.copytree(site_folder, folder)
+    meta_path = folder / "model" / "model.json"
+    meta = json.loads(meta_path.read_text())
+    for damage, said in ((lambda m: m.update(hair=[]), "model/model.json lists no hair colours"),
+                         (lambda m: m["limits"].pop("max_faces"),
+                          "model/model.json has no whole number 1 or more as limits.max_faces")):
+        broken = json.loads(json.dumps(meta))
+        damage(broken)
+        meta_path.write_text(json.dumps(broken))
+        with serving(folder) as server:
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            alert = page.get_by_role("alert").filter(has_text="could not start")
+            alert.wait_for()
+            assert page.locator("#status-text").inner_text() == f"The model could not start here: {said}"
+            assert page.get_by_role("button", name="Try again").is_visible()
+            assert page.locator("#run-info").inner_text() == "not connected"
 
 
 def test_the_browser_computes_the_same_noise_bit_for_bit(page, site_url: str, model: FaceGenerator) -> None:

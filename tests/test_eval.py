@@ -79,6 +79,21 @@ def test_a_tagger_with_other_colours_is_refused(builtin_tagger: Tagger) -> None:
         evaluate(model, builtin_tagger, real)
 
 
+def test_real_faces_with_no_pair_twice_are_a_clear_error(builtin_tagger: Tagger) -> None:
+    """Eight real faces, each of its own pair: variety within a pair cannot be measured, and evaluation says so
+    before drawing anything (it ended in diversity_ratio's bare ValueError)."""
+    faces = builtin_data(400, 32, seed=2)
+    pairs = faces.hair * len(DEFAULT_VOCAB.eyes) + faces.eyes
+    first = np.unique(pairs, return_index=True)[1][:8]
+    few = FaceData(faces.images[first], faces.hair[first], faces.eyes[first], DEFAULT_VOCAB, "eight faces")
+    model = FaceGenerator(runner=classic_runner(ModelConfig(resolution=32, width=8)), vocab=DEFAULT_VOCAB,
+                          source="untrained", step=0)
+    with pytest.raises(EvaluationError) as refused:
+        evaluate(model, builtin_tagger, few)
+    assert str(refused.value) == ("eight faces: no hair x eye pair has two real faces, so variety within a pair "
+                                  "cannot be compared; give more faces")
+
+
 def test_a_colour_without_faces_is_a_clear_tagger_error() -> None:
     faces = builtin_data(200, 32, seed=3)
     keep = faces.hair != DEFAULT_VOCAB.hair_index("gray")

@@ -97,6 +97,9 @@ class RealReference:
 def real_reference(tagger: Tagger, data: FaceData, settings: EvalSettings) -> RealReference:
     if len(data) < 4:
         raise EvaluationError(f"{data.source}: {len(data)} real faces are too few to evaluate against")
+    if np.bincount(data.hair * len(data.vocab.eyes) + data.eyes).max() < 2:
+        raise EvaluationError(f"{data.source}: no hair x eye pair has two real faces, so variety within a pair "
+                              "cannot be compared; give more faces")
     set_a, set_b = disjoint_subsets(len(data), settings.frechet_faces, settings.seed)
     _, _, features_a = tagger.run(images_of(data, set_a))
     _, _, features_b = tagger.run(images_of(data, set_b))

@@ -43,6 +43,9 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
     "cross-origin-opener-policy": "same-origin",
+    # With COOP, makes the page cross-origin isolated: ONNX Runtime Web's threads need it (the page loads nothing
+    # from another origin, so requiring CORP of other origins costs nothing).
+    "cross-origin-embedder-policy": "require-corp",
 }
 
 

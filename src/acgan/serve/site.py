@@ -1,6 +1,8 @@
 """A static web site that draws faces in the visitor's browser (`acgan site [RUN] -o site/`): no server behind it.
 
-    site/index.html        the page `acgan serve` serves, told to run in the browser
+    site/index.html        the page `acgan serve` serves, told to run in the browser; beside it isolation-worker.js,
+                           the service worker that adds the COOP/COEP headers a static host may not send, so the
+                           page is cross-origin isolated and ONNX Runtime Web runs threads
     site/static/           its JavaScript and CSS: the same files as `acgan serve` (one page, two ways to draw)
     site/model/            generator.onnx (weights stored as float16, computed in float32) and model.json (the
                            contract GET /api/tags sends, sample/contract.py, and the files the page loads)
@@ -37,6 +39,7 @@ NPM_INSTALL = "`npm ci --prefix web` (or `make web`)"
 ORT_WASM = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 ORT_WEBGPU = ("ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm")
 MODEL_JSON = Path("model") / "model.json"
+ISOLATION_WORKER = "isolation-worker.js"  # static/'s service worker, written beside index.html
 SITE_MARKER = ".acgan-site.json"  # the files acgan site wrote, with their SHA-256: only those are replaced
 
 # The page as served says mode "server" and allows no WebAssembly; the site swaps these two lines.
@@ -96,10 +99,13 @@ def page_html() -> str:
 
 
 def write_page(folder: Path) -> None:
+    """The page, its files in static/, and beside it the service worker that makes it cross-origin isolated (a
+    worker serves only the folder it is in and below)."""
     (folder / "static").mkdir()
     for path in static_folder().iterdir():
-        if path.suffix in (".js", ".css"):
+        if path.suffix in (".js", ".css") and path.name != ISOLATION_WORKER:
             shutil.copy2(path, folder / "static" / path.name)
+    shutil.copy2(static_folder() / ISOLATION_WORKER, folder / ISOLATION_WORKER)
     (folder / "index.html").write_text(page_html())
 
 
@@ -206,7 +212,7 @@ def build_site(model: FaceGenerator, out: Path, ort: Path | None = None, webgpu:
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    page = sum(p.stat().st_size for p in [out / "index.html", *(out / "static").iterdir()])
+    page = sum(p.stat().st_size for p in [out / "index.html", out / ISOLATION_WORKER, *(out / "static").iterdir()])
     model_bytes = sum(p.stat().st_size for p in (out / "model").iterdir())
     return Site(out, {"page": page, "model": model_bytes, "runtime": sum(runtime.values())}, ort_version(dist))
 

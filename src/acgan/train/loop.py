@@ -76,7 +76,7 @@ def loop(session: Session) -> None:
             elif not placement.distributed and stopping:
                 break
             periodic_work(session, window, log)
-    finish(session)
+        finish(session)  # still under StopRequest: a Ctrl-C (or timeout's SIGINT) now cannot cost the last checkpoint
 
 
 def periodic_work(session: Session, window: LogWindow, log: RunLog | None) -> None:

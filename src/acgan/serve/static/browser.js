@@ -22,6 +22,8 @@ import { jsonText } from "./seeds.js";
  * @typedef {any} Ort  ONNX Runtime Web's module, loaded from the site's own ort/ folder
  */
 
+const MODEL_JSON = "model/model.json";
+
 /** @type {{wasm: Runtime, webgpu: Runtime}} */
 const RUNTIMES = {
   wasm: { module: "ort/ort.wasm.min.mjs", wasm: "ort/ort-wasm-simd-threaded.wasm", name: "WebAssembly" },
@@ -80,7 +82,8 @@ function gpuOffered(meta) {
  * @returns {Promise<FaceGenerator>}
  */
 export async function open(onProgress) {
-  const meta = await (await fetchOrFail("model/model.json")).json();
+  const meta = await (await fetchOrFail(MODEL_JSON)).json();
+  const contract = readContract(meta, MODEL_JSON); // before anything else loads: a broken one stops here
   const device = gpuOffered(meta) && localStorage.getItem(DEVICE_KEY) === "webgpu" ? "webgpu" : "wasm";
   const runtime = RUNTIMES[device];
   const total = meta.generator.bytes + meta.runtime.files[runtime.wasm];
@@ -92,9 +95,13 @@ export async function open(onProgress) {
   /** @type {Ort} */
   const ort = await import(new URL(runtime.module, document.baseURI).href);
   ort.env.wasm.wasmBinary = wasm;
-  ort.env.wasm.numThreads = 1; // threads need a cross-origin-isolated page, which a static host cannot promise
+  // Threads share memory, which a browser allows only a cross-origin-isolated page (COOP and COEP headers, from
+  // `acgan serve` or the site's service worker: isolation.js); elsewhere one thread, as ONNX Runtime falls back to.
+  // Half the cores, at most 4 (ONNX Runtime's own choice): the page's other work needs a core too. One thread per
+  // core measured slower on 2 busy cores (a redraw of 8 faces 823-908 ms against 630-656 ms with one thread).
+  ort.env.wasm.numThreads = crossOriginIsolated ? Math.min(4, Math.ceil(navigator.hardwareConcurrency / 2)) : 1;
   const session = await ort.InferenceSession.create(model, { executionProviders: [device] });
-  return new BrowserFaceGenerator(readContract(meta), meta.z_dim, ort, session, runtime.name, gpuOffered(meta));
+  return new BrowserFaceGenerator(contract, meta.z_dim, ort, session, runtime.name, gpuOffered(meta));
 }
 
 /**

@@ -66,13 +66,49 @@ function camelCase(value) {
 }
 
 /**
+ * Throw an Error naming `from` and what its contract lacks, unless every rule the page reads is there and usable
+ * (a damaged or hand-edited model.json must stop the page with a message, not break it half-drawn).
+ * @param {any} contract  camelCased
+ * @param {string} from  where the contract came from, as the message names it
+ */
+function checkContract(contract, from) {
+  /** @param {string} what */
+  const fail = (what) => { throw new Error(`${from} ${what}`); };
+  if (contract === null || typeof contract !== "object" || Array.isArray(contract)) fail("is not a JSON object");
+  for (const attribute of ["hair", "eyes"]) {
+    const list = contract[attribute];
+    if (!Array.isArray(list) || list.length === 0) fail(`lists no ${attribute} colours`);
+    const named = (/** @type {any} */ s) => s !== null && typeof s === "object" && typeof s.name === "string"
+      && s.name !== "" && typeof s.hex === "string";
+    if (!list.every(named)) fail(`has a ${attribute} colour without a name and a hex colour`);
+  }
+  if (typeof contract.random !== "string" || contract.random === "") fail("has no name for a random colour");
+  const counts = { resolution: contract.resolution, "limits.max_faces": contract.limits?.maxFaces,
+    "limits.max_size": contract.limits?.maxSize, "morph.steps": contract.morph?.steps,
+    "morph.max_steps": contract.morph?.maxSteps, "morph.size": contract.morph?.size,
+    "defaults.faces": contract.defaults?.faces };
+  for (const [key, value] of Object.entries(counts)) {
+    if (!Number.isInteger(value) || value < 1) fail(`has no whole number 1 or more as ${key}`);
+  }
+  const seeds = { "seeds.max": contract.seeds?.max, "seeds.new_below": contract.seeds?.newBelow,
+    "defaults.morph_from.seed": contract.defaults?.morphFrom?.seed,
+    "defaults.morph_to.seed": contract.defaults?.morphTo?.seed };
+  for (const [key, value] of Object.entries(seeds)) {
+    if (!/^\d+$/.test(String(value))) fail(`has no seed (digits) as ${key}`);
+  }
+}
+
+/**
  * The contract from its JSON (GET /api/tags, model.json): every key as JavaScript spells it, the seeds as BigInts
- * (JSON carries the largest as digits). A key added in Python arrives here with no change to this file.
+ * (JSON carries the largest as digits). A key added in Python arrives here with no change to this file; an Error
+ * naming `from` when the JSON lacks a rule the page needs.
  * @param {unknown} json
+ * @param {string} from  where the JSON came from
  * @returns {Contract}
  */
-export function readContract(json) {
+export function readContract(json, from) {
   const contract = camelCase(json);
+  checkContract(contract, from);
   contract.seeds.max = BigInt(contract.seeds.max);
   contract.seeds.newBelow = BigInt(contract.seeds.newBelow);
   for (const end of [contract.defaults.morphFrom, contract.defaults.morphTo]) end.seed = BigInt(end.seed);

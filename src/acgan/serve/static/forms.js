@@ -50,9 +50,11 @@ export function requireSeed(input, label, max) {
  * @param {number} high
  */
 export function readInteger(input, label, low, high) {
-  const value = Number(input.value);
+  const text = input.value.trim();
+  const value = Number(text);
   input.removeAttribute("aria-invalid");
-  if (input.value.trim() === "" || !Number.isInteger(value) || value < low || value > high) {
+  // Digits only: Number() also reads "1e1" as 10 and "0.9999999999999999999" as 1, which no one meant as a count.
+  if (!/^\d+$/.test(text) || value < low || value > high) {
     throw new InputError(input, `${label}: a whole number from ${low} to ${high}.`);
   }
   return value;

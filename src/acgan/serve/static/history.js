@@ -5,8 +5,11 @@ import { element } from "./dom.js";
 
 /**
  * @typedef {import("./contract.js").DrawRequest} DrawRequest
- * @typedef {{hair: string, eyes: string, n: number, seed: string, id: string, thumbnail: string}} Entry
- *   a draw as kept: its seed as digits (JSON has no BigInt)
+ * @typedef {import("./colours.js").ColourChoices} ColourChoices
+ * @typedef {{hair: string, eyes: string}} ColourPair
+ * @typedef {{hair: string, eyes: string, n: number, seed: string, id: string, thumbnail: string,
+ *   first?: ColourPair}} Entry  a draw as kept: its seed as digits (JSON has no BigInt), the colours its first face
+ *   (the thumbnail) got, "random" resolved (absent in entries kept before they were)
  */
 
 const LIMIT = 24;
@@ -40,10 +43,11 @@ export class History {
   /**
    * Remember a draw (moved to the front if it is there already).
    * @param {DrawRequest} request
-   * @param {string} thumbnail  the first face's PNG as a data URL
+   * @param {{png: string, hair: string, eyes: string}} first  its first face: the thumbnail and its colours
    */
-  add(request, thumbnail) {
-    const entry = { ...request, seed: String(request.seed), id: requestId(request), thumbnail };
+  add(request, first) {
+    const entry = { ...request, seed: String(request.seed), id: requestId(request), thumbnail: first.png,
+      first: { hair: first.hair, eyes: first.eyes } };
     this.save([entry, ...this.list().filter((e) => e.id !== entry.id)].slice(0, LIMIT));
   }
 
@@ -65,18 +69,22 @@ function describeDraw(entry) {
 }
 
 /**
- * The strip: a button per draw that opens it, and one that removes it.
+ * The strip: a button per draw that opens it (its first face, its whole seed, the colours that face got), and one
+ * that removes it.
  * @param {HTMLElement} list
  * @param {Entry[]} entries
  * @param {{open: (entry: Entry) => void, remove: (entry: Entry) => void}} actions
+ * @param {ColourChoices} colours
  */
-export function renderHistory(list, entries, { open, remove }) {
+export function renderHistory(list, entries, { open, remove }, colours) {
   list.replaceChildren(...entries.map((entry) => {
+    const first = entry.first ?? entry;
     const openButton = element("button", {
       type: "button", class: "history-open", title: `Draw again: ${describeDraw(entry)}`,
       "aria-label": `Draw again: ${describeDraw(entry)}`,
     }, element("img", { class: "pixel", src: entry.thumbnail, alt: "", width: 64, height: 64 }),
-    element("span", { class: "history-seed", textContent: `#${entry.seed}${entry.n > 1 ? ` ×${entry.n}` : ""}` }));
+    element("span", { class: "history-seed", textContent: `#${entry.seed}${entry.n > 1 ? ` ×${entry.n}` : ""}` }),
+    element("span", { class: "history-colours" }, colours.tag("hair", first.hair), colours.tag("eyes", first.eyes)));
     openButton.addEventListener("click", () => open(entry));
     const removeButton = element("button", {
       type: "button", class: "history-remove", textContent: "×", title: "Remove from recent",

@@ -3,12 +3,14 @@
 // from `acgan site` the generator runs in this browser. Plain JavaScript modules, no build step; every rule and
 // default comes from the model's contract (contract.js), and the page's state lives in one PageState (state.js).
 import { DEVICE_KEY, Unreachable } from "./contract.js";
-import { $, busy, element, faceImage, fileName, find, saveBlob, showError } from "./dom.js";
+import { $, busy, describe, element, faceImage, fileName, find, saveBlob, showError } from "./dom.js";
 import { InputError, readForm, readInteger, readSeed } from "./forms.js";
 import { openGenerator, pageMode } from "./generator.js";
 import { renderHistory } from "./history.js";
+import { isolate } from "./isolation.js";
 import { drawTable, keepFace, morph, setMorphEnd } from "./sections.js";
 import { newSeed } from "./seeds.js";
+import { faceOfPng, NotAFace } from "./reopen.js";
 import { PageState } from "./state.js";
 import { attempt, status, wireRetry } from "./status.js";
 import { zipFiles } from "./zip.js";
@@ -96,9 +98,12 @@ function faceCard(state, face, index) {
     button.addEventListener("click", () => onClick(button));
     return button;
   };
-  const link = element("a", { href: face.png, download: fileName(face), title: `Download ${fileName(face)}` },
+  const link = element("a", { href: face.png, title: `Face #${face.seed}: see it large, download it` },
     faceImage(face, state.contract.resolution));
-  link.addEventListener("click", (event) => downloadFace(state, event, face));
+  link.addEventListener("click", (event) => {
+    event.preventDefault(); // a preview first: on a phone a tap that downloads at once is a surprise
+    preview(state, face);
+  });
   return element("figure", { class: "face", "data-index": String(index), "data-seed": String(face.seed) },
     link,
     element("figcaption", {},
@@ -167,13 +172,27 @@ async function generate(event, remember = true) {
     const faces = await state.model.generate(request);
     if (!current()) return;
     showFaces(state, request, faces);
+    if (event) showNewFaces(); // a tap or a submit, not the page's own first draw
     if (remember) {
-      state.history.add(request, faces[0].png);
+      state.history.add(request, faces[0]);
       showHistory(state);
     }
   }, "draw-error"));
   if (state.linkProblem) showError("draw-error", state.linkProblem);
   state.linkProblem = null;
+}
+
+/**
+ * Bring the first new face on screen when it is not (on a phone the colours fill the screen above the faces), by
+ * the least scroll: the colours stay as near as they can.
+ */
+function showNewFaces() {
+  const first = document.querySelector("#results figure");
+  if (!first) return;
+  const box = first.getBoundingClientRect();
+  if (box.top >= 0 && box.bottom <= window.innerHeight) return;
+  const motion = matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+  first.scrollIntoView({ behavior: motion, block: "nearest" });
 }
 
 /** @param {PageState} state */
@@ -184,6 +203,52 @@ function rollSeed(state) {
   dice.classList.remove("rolled");
   void dice.offsetWidth; // restart the animation
   dice.classList.add("rolled");
+}
+
+// --- a PNG acgan wrote, opened to draw its face again -------------------------------------------------------------
+
+/**
+ * Put the face a PNG names into the form and draw it; a file that names none is explained, the faces stay.
+ * @param {File} file
+ */
+async function openPng(file) {
+  const state = page;
+  if (!state) return;
+  let face;
+  try {
+    face = faceOfPng(new Uint8Array(await file.arrayBuffer()), file.name);
+  } catch (error) {
+    if (!(error instanceof NotAFace)) throw error;
+    showError("draw-error", error);
+    return;
+  }
+  const missing = /** @type {Attribute[]} */ (["hair", "eyes"]).filter((a) => !state.colours.has(a, face[a]));
+  if (missing.length) {
+    const names = missing.map((a) => `${a} colour "${face[a]}"`).join(" and no ");
+    showError("draw-error", `${file.name}: this model has no ${names}.`);
+    return;
+  }
+  state.colours.choose("hair", face.hair);
+  state.colours.choose("eyes", face.eyes);
+  seedField().value = String(face.seed);
+  find("#draw-form", HTMLFormElement).requestSubmit();
+}
+
+function wireOpening() {
+  const picker = find("#open-png", HTMLInputElement);
+  picker.addEventListener("change", () => {
+    if (picker.files && picker.files[0]) openPng(picker.files[0]);
+    picker.value = ""; // the same file again is a change too
+  });
+  /** @param {DragEvent} event */
+  const carriesFiles = (event) => Boolean(event.dataTransfer && event.dataTransfer.types.includes("Files"));
+  document.addEventListener("dragover", (event) => { if (carriesFiles(event)) event.preventDefault(); });
+  document.addEventListener("drop", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault(); // the browser would open the file in place of the page
+    const file = event.dataTransfer?.files[0];
+    if (file) openPng(file);
+  });
 }
 
 // --- downloads ----------------------------------------------------------------------------------------------------
@@ -214,6 +279,38 @@ async function downloadFace(state, event, face) {
   event.preventDefault();
   await attempt(async () => saveBlob(await state.model.picture(face, size),
     fileName(face, size, state.contract.resolution)), "draw-error");
+}
+
+/** @type {Face | null} the face in the preview */
+let previewed = null;
+
+/**
+ * The face large in a dialog, with its download at the size chosen.
+ * @param {PageState} state
+ * @param {Face} face
+ */
+function preview(state, face) {
+  previewed = face;
+  $("#preview-title").textContent = `Face #${face.seed}`;
+  const image = find("#preview-image", HTMLImageElement);
+  image.src = face.png;
+  image.alt = `Face from ${describe(face)}`;
+  $("#preview-colours").replaceChildren(state.colours.tag("hair", face.hair, "hair"), " ",
+    state.colours.tag("eyes", face.eyes, "eyes"));
+  const size = downloadSize(state);
+  const link = find("#preview-download", HTMLAnchorElement);
+  link.href = face.png;
+  link.download = fileName(face, size, state.contract.resolution);
+  link.textContent = `Download PNG (${size} px)`;
+  find("#preview", HTMLDialogElement).showModal();
+}
+
+function wirePreview() {
+  const dialog = find("#preview", HTMLDialogElement);
+  $("#preview-download").addEventListener("click", (event) => page && previewed && downloadFace(page, event,
+    previewed));
+  $("#preview-close").addEventListener("click", () => dialog.close());
+  dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); }); // the backdrop
 }
 
 async function downloadAll() {
@@ -252,7 +349,7 @@ function showHistory(state) {
       showHistory(state);
       $("#history-title").focus(); // the button that had focus is gone
     },
-  });
+  }, state.colours);
 }
 
 // --- start ---------------------------------------------------------------------------------------------------------
@@ -308,6 +405,7 @@ function showModel(state) {
 /** Open what draws (in the browser: load the model, with a bar), then draw what the link asks for. */
 async function connect() {
   const browser = pageMode() === "browser";
+  if (browser && await isolate()) return; // the page loads again, isolated, before it loads the model
   status(browser ? "Loading the model into your browser…" : "Connecting to the server…",
     { progress: browser ? 0 : null });
   let loading = true; // a download still running after another failed must not cover the failure
@@ -354,6 +452,8 @@ function wire() {
     find("#draw-form", HTMLFormElement).requestSubmit();
   });
   $("#copy-link").addEventListener("click", copyLink);
+  wireOpening();
+  wirePreview();
   $("#download-all").addEventListener("click", downloadAll);
 }
 

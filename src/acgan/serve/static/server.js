@@ -120,5 +120,5 @@ class ServerFaceGenerator {
 /** @returns {Promise<FaceGenerator>} */
 export async function open() {
   const [tags, health] = await Promise.all([json("api/tags"), json("api/healthz")]);
-  return new ServerFaceGenerator(readContract(tags), health);
+  return new ServerFaceGenerator(readContract(tags, "the server's /api/tags"), health);
 }
