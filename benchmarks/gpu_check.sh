@@ -10,7 +10,7 @@
 #
 # Everything lands in $OUT: log.txt, the run's config/log/evaluations, the packed model, the tables.
 # Small on the CPU (the same steps, a few minutes): COMPILE=off DEVICE=cpu TRAIN_SECONDS=120 SPEED=0 EVAL_FACES=100
-#   CHECKPOINT_EVERY=20 EVAL_EVERY=20 LOG_EVERY=10 TRAIN_FLAGS="--width 8"   (python3 must have torch: the venv first)
+#   CHECKPOINT_EVERY=20 EVAL_EVERY=20 LOG_EVERY=10 TRAIN_FLAGS="--width 8" EVAL_SECONDS=600   (python3 with torch)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH=src PYTHONUNBUFFERED=1 ACGAN_CACHE=${ACGAN_CACHE:-/tmp/acgan-cache}
@@ -52,8 +52,9 @@ finish() {
     for checkpoint in latest best; do
         flag=$([ "$checkpoint" = best ] && echo "--checkpoint best" || echo "")
         # shellcheck disable=SC2086  # the flag is words
-        timeout 120 python3 -m acgan eval "$run" $flag --data "$data" --tagger "$tagger" --frechet-faces "$faces" \
-            --out "$run/eval-$checkpoint" | grep -E "^\| " | sed "s/^/$checkpoint: /"
+        timeout "${EVAL_SECONDS:-120}" python3 -m acgan eval "$run" $flag --data "$data" --tagger "$tagger" \
+            --frechet-faces "$faces" --out "$run/eval-$checkpoint" 2>&1 | grep -E "^(\| |error|good|not good)" \
+            | sed "s/^/$checkpoint: /"
     done
     better=$(python3 - "$run" <<'EOF'
 import json, sys
@@ -61,7 +62,7 @@ from pathlib import Path
 from acgan.judge.evaluate import selection_score
 scores = {c: selection_score(json.loads((Path(sys.argv[1]) / f"eval-{c}" / "report.json").read_text()))
           for c in ("latest", "best") if (Path(sys.argv[1]) / f"eval-{c}" / "report.json").exists()}
-print(max(scores, key=scores.get))
+print(max(scores, key=scores.get) if scores else "latest")  # no evaluation finished: the last one
 EOF
 )
     echo "-- packing the $better checkpoint"
