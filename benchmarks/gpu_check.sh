@@ -53,7 +53,7 @@ finish() {
         flag=$([ "$checkpoint" = best ] && echo "--checkpoint best" || echo "")
         # shellcheck disable=SC2086  # the flag is words
         timeout "${EVAL_SECONDS:-120}" python3 -m acgan eval "$run" $flag --data "$data" --tagger "$tagger" \
-            --frechet-faces "$faces" --out "$run/eval-$checkpoint" 2>&1 | grep -E "^(\| |error|good|not good)" \
+            --frechet-faces "$faces" --out "$run/eval-$checkpoint" 2>&1 | grep -E "^(\| |error|verdict)" \
             | sed "s/^/$checkpoint: /"
     done
     better=$(python3 - "$run" <<'EOF'
