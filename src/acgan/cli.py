@@ -212,6 +212,28 @@ def tagger_train(
         print(f"saved {out}/tagger.json")
 
 
+@tagger_app.command("read")
+def tagger_read(
+    files: Annotated[list[Path], typer.Argument(help="Pictures of one face each (PNG, JPEG, ...).")],
+    tagger: Annotated[Path | None, typer.Option(help="Tagger folder or tagger.json [default: the shipped one].")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON list instead of a line per picture.")] = False,
+) -> None:
+    """Read the hair and eye colours of any pictures with the tagger; for a face acgan wrote, say whether they read
+    back as asked (its PNG metadata says what was asked)."""
+    from acgan.judge.readback import read_back
+    from acgan.judge.tagger import load_tagger
+    from acgan.sample.shipped import shipped_tagger
+
+    with user_errors():
+        judge = load_tagger(tagger or shipped_tagger())
+        results = list(read_back(judge, files))
+    if as_json:
+        print(json.dumps([result.to_json() for result in results], indent=2))
+    else:
+        print("\n".join(result.line() for result in results))
+
+
 @tagger_app.command("reference")
 def tagger_reference(
     data: Annotated[Path, typer.Argument(help="Dataset folder of the real faces a model learned from.")],
