@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import torch
@@ -17,6 +18,7 @@ from acgan.data.vocab import DEFAULT_VOCAB
 from acgan.errors import ConfigError
 from acgan.nets import ModelConfig
 from acgan.run.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
+from acgan.run.folder import RunLog
 from acgan.train.engine import Placement, compile_mode
 from acgan.train.settings import Settings, resolve
 from acgan.train.step import (
@@ -175,6 +177,26 @@ def test_a_stop_asked_for_while_the_run_finishes_still_saves_the_last_step(small
                        out=str(tmp_path / "run"))
     train(settings)
     assert latest_checkpoint(tmp_path / "run").step == 5
+
+
+def test_the_bar_shows_the_losses_the_spread_and_the_last_evaluation(tmp_path: Path) -> None:
+    """When is a run good enough? The bar keeps the last light evaluation beside the newest losses and spread."""
+
+    class Bar:
+        def __init__(self) -> None:
+            self.shown: dict = {}
+
+        def set_postfix(self, shown: dict, refresh: bool) -> None:
+            self.shown = dict(shown)
+
+    bar = Bar()
+    log = RunLog(tmp_path / "log.jsonl", cast(Any, bar))
+    log.log(10, d_loss=1.23456, g_loss=2.0, d_real_hair_acc=0.5, spread=0.8123, images_per_s=100.0)
+    log.log(10, eval_hair=0.812, eval_eyes=0.69, eval_frechet_ratio=2.84, eval_score=0.5)
+    log.log(20, d_loss=1.0, g_loss=2.5, d_real_hair_acc=0.625, spread=0.7)
+    assert bar.shown == {"d_loss": "1.000", "g_loss": "2.500", "d_real_hair_acc": "0.625", "spread": "0.70",
+                         "hair": "81%", "eyes": "69%", "fd": "2.8x"}
+    assert [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()] == [10, 10, 20]
 
 
 def test_compile_modes_resolve_per_device_and_process_count() -> None:

@@ -114,20 +114,30 @@ def read_run_config(run: Path) -> dict[str, Any]:
     return read_json_object(run / "config.json", "the run's settings")
 
 
+# What the progress bar shows, and as what: the losses, the variety figure (spread of faces from different noise,
+# against real faces') and the last light evaluation, so that "is this run good enough yet" is on one line.
+BAR_NUMBERS = {"d_loss": ("d_loss", "{:.3f}"), "g_loss": ("g_loss", "{:.3f}"),
+               "d_real_hair_acc": ("d_real_hair_acc", "{:.3f}"), "spread": ("spread", "{:.2f}"),
+               "eval_hair": ("hair", "{:.0%}"), "eval_eyes": ("eyes", "{:.0%}"),
+               "eval_frechet_ratio": ("fd", "{:.1f}x")}
+
+
 class RunLog:
-    """The one logging path: JSON lines in log.jsonl and the numbers on the progress bar."""
+    """The one logging path: JSON lines in log.jsonl and the numbers on the progress bar (each number stays on the
+    bar until a newer one replaces it: the light evaluation is logged less often than the losses)."""
 
     def __init__(self, path: Path, bar: tqdm | None) -> None:
         self.path, self.bar = path, bar
+        self.shown: dict[str, str] = {}
 
     def log(self, step: int, **numbers: float) -> None:
         record = {"step": step, **{k: round(v, 5) if isinstance(v, float) else v for k, v in numbers.items()}}
         with open(self.path, "a") as handle:
             handle.write(json.dumps(record) + "\n")
-        shown: dict[str, object] = {k: f"{numbers[k]:.3f}" for k in ("d_loss", "g_loss", "d_real_hair_acc")
-                                    if k in numbers}
-        if self.bar is not None and shown:
-            self.bar.set_postfix(shown, refresh=False)
+        self.shown.update({name: form.format(numbers[key]) for key, (name, form) in BAR_NUMBERS.items()
+                           if isinstance(numbers.get(key), int | float)})
+        if self.bar is not None and self.shown:
+            self.bar.set_postfix(self.shown, refresh=False)
 
 
 def truncate_log(path: Path, step: int) -> None:
