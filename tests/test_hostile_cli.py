@@ -39,6 +39,9 @@ def setup_case(tmp: Path, name: str) -> None:
         png_with_metadata(tmp / "empty.png", "{}")
     elif name == "metadata list":
         png_with_metadata(tmp / "list.png", "[1, 2]")
+    elif name == "metadata of a model not here":
+        png_with_metadata(tmp / "gone.png", json.dumps({"source": "nowhere/checkpoints/step-00000001.json", "step": 1,
+                                                        "seed": 1, "hair": "red", "eyes": "blue"}))
 
 
 # (what is given, what to set up, arguments, the message)
@@ -58,6 +61,9 @@ CASES = [
      "empty.png: its acgan metadata is not a face or grid record"),
     ("--like with a list", "metadata list", ["generate", "--like", "list.png"],
      "list.png: its acgan metadata is not a face or grid record"),
+    ("--like naming a model not here", "metadata of a model not here", ["generate", "--like", "gone.png"],
+     "gone.png was drawn by nowhere/checkpoints/step-00000001.json, found neither from here nor beside the picture; "
+     "name the model: acgan generate RUN --like gone.png"),
     ("--seed -1", None, ["generate", "--hair", "blue", "--eyes", "red", "--seed", "-1"],
      "Invalid value for '--seed': Input should be greater than or equal to 0"),
     ("-n over a grid", None, ["generate", "--hair", "blue", "--eyes", "red", "-n", "100000"],

@@ -157,7 +157,8 @@ def generate(
 
     with user_errors():
         maker, wanted = faces_from_png(like) if like is not None else (None, None)
-        model = load(recorded_model(maker.source) if run is None and maker is not None else run, checkpoint)
+        model = load(recorded_model(maker.source, like) if run is None and maker is not None and like is not None
+                     else run, checkpoint)
         model = model.with_truncation(option_truncation(truncation, maker.truncation if maker else TRUNCATION))
         if all_pairs:
             message = outputs.write_all_pairs(model, seed, out, size)

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from acgan.errors import UserError
 from acgan.nets import build_generator
 from acgan.nets.standing import STANDING_BATCH, STANDING_BATCHES, standing_statistics
 from acgan.run.checkpoint import Checkpoint, load_module, module_tensors, save_checkpoint
@@ -44,14 +45,19 @@ def model_path(run: str | Path | None) -> Path:
     return shipped_generator() if run is None else Path(run)
 
 
-def recorded_model(source: str) -> Path:
-    """The model a picture's metadata names (`acgan generate --like` with no run): the path as written when it
-    exists from here, else the shipped generator when the name is its public name (records.public_name), else the
-    path as written, for `load` to report."""
+def recorded_model(source: str, picture: Path) -> Path:
+    """The model a picture's metadata names (`acgan generate --like` with no run). Pictures name it publicly
+    (records.public_name: from the working folder, else its last three parts), so it is looked for from here, then
+    from the picture's folder and the folders above it; a public name of the shipped generator is that one."""
     path, shipped = Path(source), shipped_generator()
-    if not path.exists() and path.parts[-3:] == shipped.parts[-3:]:
+    found = next((place for place in (path, *(folder / path for folder in picture.resolve().parents))
+                  if place.exists()), None)
+    if found is not None:
+        return found
+    if path.parts[-3:] == shipped.parts[-3:]:
         return shipped
-    return path
+    raise UserError(f"{picture} was drawn by {source}, found neither from here nor beside the picture; name the "
+                    f"model: acgan generate RUN --like {picture}")
 
 
 def shipped_tagger() -> Path:
