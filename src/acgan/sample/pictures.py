@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,9 +75,10 @@ class Morph:
     def record(self) -> dict[str, Any]:
         return morph_record(maker_of(self.model), self.start, self.end, len(self.frames))
 
-    def gif(self) -> bytes:
-        """An endlessly looping GIF, there and back, holding at both ends; its comment is the record."""
-        return morph_gif(self.frames, self.scale, comment=json.dumps(self.record))
+    def gif(self, each: Callable[[Iterable[Image.Image]], Iterable[Image.Image]] = iter) -> bytes:
+        """An endlessly looping GIF, there and back, holding at both ends; its comment is the record. `each`
+        passes the frames one at a time (the server's way to stop between them)."""
+        return morph_gif(self.frames, self.scale, comment=json.dumps(self.record), each=each)
 
     def strip_png(self) -> bytes:
         """The frames side by side, left to right, carrying the record."""

@@ -175,7 +175,7 @@ class FaceService:
         stop_if_gone(gone)
         if fmt == "png":
             return Response(morph.strip_png(), media_type="image/png")
-        gif = morph.gif()
+        gif = morph.gif(each=lambda frames: until_gone(frames, gone))
         if fmt == "gif":
             return Response(gif, media_type="image/gif")
         ends = [self.face_out(morph.start, morph.frames[0]), self.face_out(morph.end, morph.frames[-1])]
