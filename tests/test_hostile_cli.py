@@ -148,7 +148,7 @@ def test_a_device_is_written_in_place_never_replaced(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     result = CliRunner().invoke(app, ["generate", "--hair", "blue", "--eyes", "red", "-n", "1", "-o", str(fifo)])
     reader.join(30)
