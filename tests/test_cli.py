@@ -148,7 +148,7 @@ def test_generate_without_colours_draws_each_faces_random_ones(tmp_path: Path) -
     assert result.exit_code == 0, result.output
     faces = json.loads(Image.open(out).text["acgan"])["faces"]
     expected = acgan.load().requested("random", "random", 3, 4)
-    assert [(f["seed"], f["hair"], f["eyes"]) for f in faces] == expected
+    assert [(f["seed"], f["hair"], f["eyes"]) for f in faces] == [face[:3] for face in expected]
     assert len({(f["hair"], f["eyes"]) for f in faces}) > 1
 
 

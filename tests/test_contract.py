@@ -88,7 +88,7 @@ def copies(code: str) -> list[str]:
     """The rules of sample/contract.py that a piece of JavaScript writes out itself instead of reading them (its
     comments may name them). Numbers as common as 8, 64 or 256 are left out: bit widths and sizes use them too."""
     text = re.sub(r"/\*.*?\*/|//[^\n]*", "", code, flags=re.DOTALL)
-    names = {contract.RANDOM, *contract.MORPH_FROM[1:], *contract.MORPH_TO[1:]}
+    names = {contract.RANDOM, *contract.MORPH_FROM[1:3], *contract.MORPH_TO[1:3]}
     found = [name for name in names if re.search(rf"""["'`]{name}["'`]""", text)]
     numbers = {contract.GIF_HOLD_MS, contract.GIF_FRAME_MS, contract.GIF_HOLD_MS // 10, contract.MAX_MORPH_PIXELS,
                contract.MAX_SEED, contract.NEW_SEED_BELOW}

@@ -204,7 +204,7 @@ def test_a_single_png_is_byte_for_byte_what_save_png_writes(client, model: FaceG
     response = client.post("/api/generate", json={"hair": "Pink ", "eyes": "green", "seed": 5, "format": "png"})
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.headers["x-acgan-seed"] == "5"
-    assert json.loads(response.headers["x-acgan-faces"]) == [[5, "pink", "green"]]
+    assert json.loads(response.headers["x-acgan-faces"]) == [{"seed": 5, "hair": "pink", "eyes": "green"}]
     assert response.content == face_png(model, (5, "pink", "green"), model.generate("pink", "green", 1, 5)[0])
 
 

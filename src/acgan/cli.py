@@ -21,6 +21,7 @@ from acgan.errors import ConfigError, UserError, shown
 from acgan.sample.contract import (
     MAX_MORPH_SCALE,
     MAX_MORPH_STEPS,
+    MAX_PER_CALL,
     MAX_SEED,
     MORPH_FROM,
     MORPH_SIZE,
@@ -28,6 +29,9 @@ from acgan.sample.contract import (
     MORPH_TO,
     RANDOM,
     TRUNCATION,
+    VARIATION_DISTANCE,
+    VARIATIONS,
+    Face,
 )
 from acgan.train.settings import Settings, coerce, field_types, load_config_file
 
@@ -56,6 +60,21 @@ def option_truncation(value: float | None, default: float) -> float:
     from acgan.sample.arguments import truncation_of
 
     return default if value is None else truncation_of(value, "--truncation")
+
+
+def option_variations(count: int | None, all_pairs: bool, from_file: Path | None) -> int:
+    """--variations (VARIATIONS when only --distance is given), which varies one face: not a table or a file's."""
+    if all_pairs or from_file is not None:
+        other = "--all-pairs" if all_pairs else "--from-file"
+        raise UserError(f"--variations varies one face; it does not go with {other}")
+    return VARIATIONS if count is None else count
+
+
+def option_distance(value: float | None) -> float:
+    """--distance, checked as the API checks it and named as the option."""
+    from acgan.sample.arguments import distance_of
+
+    return VARIATION_DISTANCE if value is None else distance_of(value, "--distance")
 
 
 def version_callback(value: bool) -> None:
@@ -147,6 +166,13 @@ def generate(
     skip_bad: Annotated[bool, typer.Option(help="With --from-file: skip a bad line (an unknown colour, say) and say "
                                                 "so, instead of stopping; the other faces are drawn as if it were "
                                                 "right.")] = False,
+    variations: Annotated[int | None, typer.Option(
+        min=1, max=MAX_PER_CALL, help="Draw this many faces near one face, its colours kept: the --like PNG's face, "
+                                      "else --seed's with --hair and --eyes. Each is a PNG that --like can vary "
+                                      "again.", show_default=False)] = None,
+    distance: Annotated[float | None, typer.Option(
+        help="With --variations: how far each moves from the face, above 0 and at most 1 (1: as far as any other "
+             f"face) [default: {VARIATION_DISTANCE}].", show_default=False)] = None,
 ) -> None:
     """Draw faces with the colours you ask for (random ones when none are given)."""
     from acgan.data.tags import read_tags
@@ -160,13 +186,18 @@ def generate(
         model = load(recorded_model(maker.source, like) if run is None and maker is not None and like is not None
                      else run, checkpoint)
         model = model.with_truncation(option_truncation(truncation, maker.truncation if maker else TRUNCATION))
-        if all_pairs:
+        if variations is not None or distance is not None:
+            count = option_variations(variations, all_pairs, from_file)
+            faces = model.variation_faces(like or Face(seed, hair, eyes), count, option_distance(distance))
+            outputs.check_count(len(faces), separate or len(faces) == 1)
+            message = outputs.write_faces(model, faces, out, separate, size)
+        elif all_pairs:
             message = outputs.write_all_pairs(model, seed, out, size)
         elif from_file is not None:
             table = read_tags(from_file, model.vocab, skip_bad)
             # Face k of the file (counting the lines skipped) uses seed + k: skipping a line moves no other face.
             lines = sorted([row.line for row in table.rows] + [int(bad.line or 0) for bad in table.bad])
-            named = [(row.image_id, (seed + lines.index(row.line), row.hair, row.eyes)) for row in table.rows]
+            named = [(row.image_id, Face(seed + lines.index(row.line), row.hair, row.eyes)) for row in table.rows]
             message = outputs.write_named(model, named, out, size)
             if table.bad:
                 message += f"; skipped {len(table.bad)} bad line(s), the first: {table.bad[0]}"
@@ -357,9 +388,10 @@ def interpolate(
             raise UserError("give --size or --scale, not both: --size resizes each frame smoothly (Lanczos), --scale "
                             "enlarges it pixel for pixel")
         model = load(run, checkpoint)
-        (_, hair, eyes), _ = morph_ends(model.vocab)
-        start = (from_seed, *colours_for(model.vocab, from_seed, from_hair or hair, from_eyes or eyes))
-        end = (to_seed, *colours_for(model.vocab, to_seed, to_hair or from_hair or hair, to_eyes or from_eyes or eyes))
+        (_, hair, eyes, _), _ = morph_ends(model.vocab)
+        start = Face(from_seed, *colours_for(model.vocab, from_seed, from_hair or hair, from_eyes or eyes))
+        end = Face(to_seed, *colours_for(model.vocab, to_seed, to_hair or from_hair or hair,
+                                         to_eyes or from_eyes or eyes))
         print(write_morph(model, start, end, steps, scale, out, size))
 
 

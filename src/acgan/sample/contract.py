@@ -7,12 +7,24 @@ none of them (static/contract.js reads what it is sent). A new limit or default 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from acgan.data.palette import swatch
 from acgan.data.vocab import Vocabulary
 
-Face = tuple[int, str, str]  # one face: (seed, hair, eyes), colours by their names in the vocabulary
+Move = tuple[int, float]  # one step from a face to one of its variations: (the variation's index, the distance)
+
+
+class Face(NamedTuple):
+    """One face: its seed, its colours by their names in the vocabulary, and the moves that made it a variation of
+    the seed's face (seeds.py: none for the seed's own face). A plain (seed, hair, eyes) is a face with no moves."""
+
+    seed: int
+    hair: str
+    eyes: str
+    moves: tuple[Move, ...] = ()
+
+
 RANDOM = "random"  # the colour name that asks for a colour drawn from the face's own seed
 
 # Seeds. Every whole number from 0 to MAX_SEED is a face (seeds.py: the noise keeps streams apart with the 64th
@@ -40,21 +52,28 @@ GIF_FRAME_MS = 120  # every other frame (12)
 # faces as trained, lower draws safer and more alike faces; any value above 0 and at most 1.
 TRUNCATION = 1.0
 
+# Variations: faces near a face, its noise moved by a distance (seeds.py; docs/DESIGN.md "Variations of a face").
+# Variation k of a face adds the move (k, distance) to its moves; a face may be varied again and again, MAX_MOVES
+# times in all. A distance is above 0 and at most 1: 1 is a face as far from it as any other face.
+VARIATIONS = 8  # variations drawn when no number is asked for (the page's row)
+VARIATION_DISTANCE = 0.4
+MAX_MOVES = 64
+
 # What the forms show before anyone chooses.
 PAGE_FACES = 8  # faces the page draws at a time
 # The morph's ends (seed, hair, eyes); a colour the vocabulary lacks gives way to its first colour (the first end)
 # or its second (the last end), so the two ends differ.
-MORPH_FROM: Face = (1, "blonde", "blue")
-MORPH_TO: Face = (2, "pink", "green")
+MORPH_FROM = Face(1, "blonde", "blue")
+MORPH_TO = Face(2, "pink", "green")
 
 
 def morph_ends(vocab: Vocabulary) -> tuple[Face, Face]:
     """The default ends of a morph for this vocabulary: MORPH_FROM and MORPH_TO, their colours as the
     vocabulary has them."""
     def end(default: Face, fallback: int) -> Face:
-        seed, hair, eyes = default
-        return (seed, hair if hair in vocab.hair else vocab.hair[fallback],
-                eyes if eyes in vocab.eyes else vocab.eyes[fallback])
+        seed, hair, eyes, _ = default
+        return Face(seed, hair if hair in vocab.hair else vocab.hair[fallback],
+                    eyes if eyes in vocab.eyes else vocab.eyes[fallback])
 
     return end(MORPH_FROM, 0), end(MORPH_TO, 1)
 
@@ -80,11 +99,15 @@ def contract_json(vocab: Vocabulary, resolution: int, source: str, step: int) ->
                   "max_scale": MAX_MORPH_SCALE, "max_pixels": MAX_MORPH_PIXELS, "hold_ms": GIF_HOLD_MS,
                   "frame_ms": GIF_FRAME_MS},
         "truncation": {"default": TRUNCATION, "above": 0, "max": 1, "noise": "z * truncation"},
+        "variations": {"count": VARIATIONS, "distance": VARIATION_DISTANCE, "above": 0, "max": 1,
+                       "max_index": MAX_PER_CALL - 1, "max_moves": MAX_MOVES,
+                       "noise": "z = sqrt(1 - d*d) * z + d * noise(key), docs/DESIGN.md 'Variations of a face'"},
         "defaults": {"faces": PAGE_FACES, "morph_from": face_json(start), "morph_to": face_json(end)},
     }
 
 
 def face_json(face: Face) -> dict[str, Any]:
-    """A face as JSON: in the contract, in every picture's metadata (records.py) and in the API's answers."""
-    seed, hair, eyes = face
-    return {"seed": seed, "hair": hair, "eyes": eyes}
+    """A face as JSON: in the contract, in every picture's metadata (records.py) and in the API's answers; "moves"
+    only for a variation, so a seed's own face reads as it always has."""
+    seed, hair, eyes, moves = Face(*face)  # a plain (seed, hair, eyes) is a face too
+    return {"seed": seed, "hair": hair, "eyes": eyes, **({"moves": [list(move) for move in moves]} if moves else {})}

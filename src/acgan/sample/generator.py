@@ -1,7 +1,8 @@
 """Drawing faces from a trained generator: the Python API behind the CLI, the web server and the sample grids.
 
     model = acgan.load("runs/demo")                 # a FaceGenerator
-    model.generate(hair="blue", eyes="red", n=4, seed=0)
+    faces = model.generate(hair="blue", eyes="red", n=4, seed=0)
+    nearby = model.variations(faces[2])             # 8 faces near the third; vary any of them again
 
 A FaceGenerator is a trained generator with its vocabulary and where it came from. It holds a Runner
 (runners.py): the network run in eval mode (BatchNorm on its running statistics) by PyTorch or by
@@ -11,6 +12,7 @@ a face).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -23,12 +25,30 @@ from acgan.data.vocab import UnknownColourError, Vocabulary
 from acgan.errors import UserError, WrongTypeError, shown
 from acgan.nets import build_generator
 from acgan.run.checkpoint import Checkpoint, find_checkpoint, load_module
-from acgan.sample.arguments import colour_names, face_count, face_of, seed_of, truncation_of, whole_number
-from acgan.sample.contract import MAX_MORPH_STEPS, MAX_SIZE, MIN_SIZE, MORPH_STEPS, TRUNCATION, Face
+from acgan.sample.arguments import (
+    colour_names,
+    distance_of,
+    face_count,
+    face_of,
+    seed_of,
+    truncation_of,
+    whole_number,
+)
+from acgan.sample.contract import (
+    MAX_MORPH_STEPS,
+    MAX_MOVES,
+    MAX_SIZE,
+    MIN_SIZE,
+    MORPH_STEPS,
+    TRUNCATION,
+    VARIATION_DISTANCE,
+    VARIATIONS,
+    Face,
+)
 from acgan.sample.images import image_grid, resized, to_pil
-from acgan.sample.records import public_name
+from acgan.sample.records import Maker, face_record, faces_from_image, faces_from_png, public_name
 from acgan.sample.runners import OnnxRunner, Runner, TorchRunner
-from acgan.sample.seeds import check_seeds, colours_for, noise_for_seeds, truncated
+from acgan.sample.seeds import check_seeds, colours_for, noise_for_faces, noise_for_seeds, truncated
 from acgan.sample.shipped import model_path
 
 
@@ -106,6 +126,11 @@ class FaceGenerator:
         return public_name(self.source)
 
     @property
+    def maker(self) -> Maker:
+        """What every picture it draws records as its maker."""
+        return Maker(self.public_source, self.step, self.truncation)
+
+    @property
     def resolution(self) -> int:
         return self.runner.cfg.resolution
 
@@ -133,15 +158,47 @@ class FaceGenerator:
         count, first = face_count(n), seed_of(seed)
         check_seeds(first, count)
         hairs, eyess = colour_names(hair, "hair", count), colour_names(eyes, "eyes", count)
-        return [(first + k, *colours_for(self.vocab, first + k, hairs[k], eyess[k])) for k in range(count)]
+        return [Face(first + k, *colours_for(self.vocab, first + k, hairs[k], eyess[k])) for k in range(count)]
+
+    def variations(self, like: Face | Image.Image | str | os.PathLike[str], n: int = VARIATIONS,
+                   distance: float = VARIATION_DISTANCE) -> list[Image.Image]:
+        """n faces near `like` (variation k moves its noise by `distance`: above 0, at most 1), its colours kept.
+        `like` is a face (seed, hair, eyes[, moves]), an image this API drew, or a PNG acgan wrote; each
+        variation is such an image too, so it can be varied again."""
+        return self.faces(self.variation_faces(like, n, distance))
+
+    def variation_faces(self, like: Face | Image.Image | str | os.PathLike[str], n: int = VARIATIONS,
+                        distance: float = VARIATION_DISTANCE) -> list[Face]:
+        """The faces `variations` draws: `like`'s, with the move (k, distance) added for variation k."""
+        seed, hair, eyes, moves = self.face_like(like)
+        count, step = face_count(n), distance_of(distance)
+        if len(moves) >= MAX_MOVES:
+            raise UserError(f"like is already {len(moves)} variations from its seed's face, the most a face may be "
+                            f"({MAX_MOVES}); vary a face nearer its seed")
+        hair, eyes = colours_for(self.vocab, seed, hair, eyes)
+        return [Face(seed, hair, eyes, (*moves, (k, step))) for k in range(count)]
+
+    def face_like(self, like: object) -> Face:
+        """The one face `like` names: a face, an image this API drew, or a PNG acgan wrote."""
+        if isinstance(like, Image.Image | str | os.PathLike):
+            where = "like" if isinstance(like, Image.Image) else str(like)
+            _, faces = faces_from_image(like, where) if isinstance(like, Image.Image) else faces_from_png(Path(like))
+            if len(faces) != 1:
+                raise UserError(f"{where} holds {len(faces)} faces; vary one face (draw them one per file first)")
+            return faces[0]
+        return face_of(like, "like")
 
     def faces(self, faces: Sequence[Face]) -> list[Image.Image]:
-        """One image per (seed, hair, eyes), each exactly the face `generate` draws for that seed and colours;
-        drawn DRAW_BATCH at a time, each batch made into images before the next is drawn."""
+        """One image per (seed, hair, eyes[, moves]), each exactly the face `generate` (or `variations`) draws for
+        it; drawn DRAW_BATCH at a time, each batch made into images before the next is drawn. Each image carries
+        its record in info["acgan"] (the JSON a PNG acgan writes carries), so it can be varied or drawn again."""
         wanted = [face_of(face, f"faces[{i}]") for i, face in enumerate(faces)]
         face_count(len(wanted), "the number of faces")
-        return [image for start in range(0, len(wanted), DRAW_BATCH)
-                for image in to_pil(self.draw_faces(wanted[start:start + DRAW_BATCH]))]
+        images = [image for start in range(0, len(wanted), DRAW_BATCH)
+                  for image in to_pil(self.draw_faces(wanted[start:start + DRAW_BATCH]))]
+        for face, image in zip(wanted, images, strict=True):
+            image.info["acgan"] = json.dumps(face_record(self.maker, face))
+        return images
 
     def all_pairs(self, seed: int = 0, size: int | None = None) -> Image.Image:
         """Every hair x eye pair in one labelled grid (pairs_grid), faces at `size` pixels when given."""
@@ -155,7 +212,8 @@ class FaceGenerator:
     def draw_faces(self, faces: Sequence[Face]) -> torch.Tensor:
         if not faces:
             raise UserError("n must be at least 1: no faces were asked for")
-        return self.draw([seed for seed, _, _ in faces], *labels(self.vocab, faces))
+        z = truncated(noise_for_faces(faces, self.runner.cfg.z_dim), self.truncation)
+        return synthesize(self.runner, z, *labels(self.vocab, faces))
 
     def morph(self, start: Face, end: Face, steps: int = MORPH_STEPS) -> list[Image.Image]:
         """Faces on the way from (seed, hair, eyes) `start` to `end`: noise along a great circle, colours
@@ -163,7 +221,7 @@ class FaceGenerator:
         start, end = face_of(start, "start"), face_of(end, "end")
         steps = whole_number(steps, "steps", 2, MAX_MORPH_STEPS)
         t = torch.linspace(0, 1, steps)
-        z = truncated(noise_for_seeds([start[0], end[0]], self.runner.cfg.z_dim), self.truncation)
+        z = truncated(noise_for_faces([start, end], self.runner.cfg.z_dim), self.truncation)
         hairs, eyess = labels(self.vocab, [start, end])
         hair = blend(int(hairs[0]), int(hairs[1]), len(self.vocab.hair), t)
         eyes = blend(int(eyess[0]), int(eyess[1]), len(self.vocab.eyes), t)
@@ -180,7 +238,7 @@ def labels(vocab: Vocabulary, faces: Sequence[Face]) -> tuple[torch.Tensor, torc
             raise UnknownColourError(attribute, unknown, known)
         return torch.tensor([known.index(name) for name in names], dtype=torch.long)
 
-    return indices("hair", [hair for _, hair, _ in faces]), indices("eyes", [eyes for _, _, eyes in faces])
+    return indices("hair", [face.hair for face in faces]), indices("eyes", [face.eyes for face in faces])
 
 
 def generator_from_checkpoint(checkpoint: Checkpoint, device: str | torch.device = "cpu") -> FaceGenerator:

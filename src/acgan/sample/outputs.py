@@ -61,15 +61,21 @@ def save_faces(model: FaceGenerator, out: str | Path, hair: str | Sequence[str] 
 
 
 def write_faces(model: FaceGenerator, faces: Sequence[Face], out: Path, separate: bool, size: int | None = None) -> str:
-    """One face: `out`. Several: a grid in `out`, or with `separate` one PNG each, <out stem>-<seed>.png.
+    """One face: `out`. Several: a grid in `out`, or with `separate` one PNG each, <out stem>-<name>.png (face_name).
     `size`: pixels a side of each face (Lanczos), else as drawn (at least 64 in a grid)."""
     if separate or len(faces) == 1:
-        paths = [out] if len(faces) == 1 else [out.with_name(f"{out.stem}-{face[0]}.png") for face in faces]
+        paths = [out] if len(faces) == 1 else [out.with_name(f"{out.stem}-{face_name(face)}.png") for face in faces]
         write_each(model, faces, paths, size)
         return f"wrote {len(paths)} face(s): {paths[0]}{' ...' if len(paths) > 1 else ''}"
     check_count(len(faces), separate=False)
     write_output(out, faces_png(model, faces, resized(model.faces(faces), size)))
-    return f"wrote {out} ({len(faces)} faces, seeds {faces[0][0]}..{faces[-1][0]})"
+    return f"wrote {out} ({len(faces)} faces: {face_name(faces[0])} .. {face_name(faces[-1])})"
+
+
+def face_name(face: Face) -> str:
+    """A face's name in file names and messages: its seed, and for a variation the index of each move
+    (42-v3.1: variation 1 of variation 3 of seed 42's face)."""
+    return f"{face.seed}-v{'.'.join(str(index) for index, _ in face.moves)}" if face.moves else str(face.seed)
 
 
 def write_morph(model: FaceGenerator, start: Face, end: Face, steps: int, scale: int | None, out: Path,
@@ -79,5 +85,5 @@ def write_morph(model: FaceGenerator, start: Face, end: Face, steps: int, scale:
     scale = morph_scale(steps, size or model.resolution, scale)
     morph = Morph(model, start, end, resized(model.morph(start, end, steps), size), scale)
     write_output(out, morph.strip_png() if out.suffix.lower() == ".png" else morph.gif())
-    return (f"wrote {out} ({steps} frames: seed {start[0]} {start[1]} hair {start[2]} eyes -> "
-            f"seed {end[0]} {end[1]} hair {end[2]} eyes)")
+    return (f"wrote {out} ({steps} frames: seed {face_name(start)} {start.hair} hair {start.eyes} eyes -> "
+            f"seed {face_name(end)} {end.hair} hair {end.eyes} eyes)")

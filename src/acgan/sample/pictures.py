@@ -22,11 +22,7 @@ from acgan.errors import UserError
 from acgan.sample.contract import MAX_MORPH_PIXELS, MORPH_SIZE, Face
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.images import faces_grid, morph_gif, morph_strip, png_bytes
-from acgan.sample.records import Maker, face_record, grid_record, morph_record
-
-
-def maker_of(model: FaceGenerator) -> Maker:
-    return Maker(model.public_source, model.step, model.truncation)
+from acgan.sample.records import face_record, grid_record, morph_record
 
 
 class MorphTooLargeError(UserError):
@@ -35,19 +31,19 @@ class MorphTooLargeError(UserError):
 
 def face_png(model: FaceGenerator, face: Face, image: Image.Image) -> bytes:
     """One face as PNG, carrying what made it (model, step, seed, colours), so it can be drawn again."""
-    return png_bytes(image, face_record(maker_of(model), face))
+    return png_bytes(image, face_record(model.maker, face))
 
 
 def faces_png(model: FaceGenerator, faces: Sequence[Face], images: Sequence[Image.Image]) -> bytes:
     """One face as `face_png`; several as one grid (GRID_COLUMNS to a row) carrying each face's seed and colours."""
     if len(faces) == 1:
         return face_png(model, faces[0], images[0])
-    return png_bytes(faces_grid(list(images)), grid_record(maker_of(model), faces))
+    return png_bytes(faces_grid(list(images)), grid_record(model.maker, faces))
 
 
 def all_pairs_png(model: FaceGenerator, seed: int, size: int | None = None) -> bytes:
     """Every hair x eye pair in one labelled grid (FaceGenerator.all_pairs), carrying the seed it was drawn from."""
-    return png_bytes(model.all_pairs(seed, size), {**maker_of(model).json(), "all_pairs_seed": seed})
+    return png_bytes(model.all_pairs(seed, size), {**model.maker.json(), "all_pairs_seed": seed})
 
 
 def morph_scale(steps: int, side: int, scale: int | None) -> int:
@@ -73,7 +69,7 @@ class Morph:
 
     @property
     def record(self) -> dict[str, Any]:
-        return morph_record(maker_of(self.model), self.start, self.end, len(self.frames))
+        return morph_record(self.model.maker, self.start, self.end, len(self.frames))
 
     def gif(self, each: Callable[[Iterable[Image.Image]], Iterable[Image.Image]] = iter) -> bytes:
         """An endlessly looping GIF, there and back, holding at both ends; its comment is the record. `each`

@@ -1,6 +1,6 @@
 """What made a picture, written into it: the JSON that a PNG's "acgan" text chunk or a GIF's comment carries,
-and reading it back so a face can be drawn again. A truncation other than 1 (contract.TRUNCATION) is recorded beside
-the source and step; a record without one was drawn at 1."""
+and reading it back so a face (a variation too) can be drawn again. A truncation other than 1 (contract.TRUNCATION)
+is recorded beside the source and step; a record without one was drawn at 1."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 from PIL import Image
 
 from acgan.errors import UserError
-from acgan.sample.arguments import truncation_of
+from acgan.sample.arguments import moves_of, truncation_of
 from acgan.sample.contract import TRUNCATION, Face, face_json
 
 
@@ -63,21 +63,33 @@ def faces_from_png(path: Path) -> tuple[Maker, list[Face]]:
             text = getattr(image, "text", {}).get("acgan")
     except (OSError, ValueError) as err:
         raise UserError(f"{path}: cannot read the image ({err})") from None
+    return faces_from_record(text, str(path))
+
+
+def faces_from_image(image: Image.Image, name: str) -> tuple[Maker, list[Face]]:
+    """(what drew it, its faces) from an image the Python API drew (its info["acgan"]) or read from a PNG."""
+    text = image.info.get("acgan", getattr(image, "text", {}).get("acgan"))
+    return faces_from_record(text if isinstance(text, str) else None, name)
+
+
+def faces_from_record(text: str | None, where: str) -> tuple[Maker, list[Face]]:
+    """(what drew it, its faces) from the JSON record a picture carries; `where` names the picture in errors."""
     if text is None:
-        raise UserError(f"{path}: no acgan metadata (only faces acgan wrote as PNG can be redrawn)")
+        raise UserError(f"{where}: no acgan metadata (only faces acgan drew can be drawn again)")
     try:
         record = json.loads(text)
         faces = record.get("faces") or [record]
         maker = Maker(str(record["source"]), record.get("step", 0),
                       truncation_of(record.get("truncation", TRUNCATION)))
-        return maker, [face_of(entry) for entry in faces]
+        return maker, [face_from_json(entry) for entry in faces]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        raise UserError(f"{path}: its acgan metadata is not a face or grid record (source, and seed, hair and "
+        raise UserError(f"{where}: its acgan metadata is not a face or grid record (source, and seed, hair and "
                         "eyes per face)") from None
 
 
-def face_of(entry: dict[str, Any]) -> Face:
+def face_from_json(entry: dict[str, Any]) -> Face:
+    """contract.face_json's face back from its JSON (a UserError or a TypeError when it is none)."""
     seed, hair, eyes = entry["seed"], entry["hair"], entry["eyes"]
     if type(seed) is not int or seed < 0 or not isinstance(hair, str) or not isinstance(eyes, str):
         raise ValueError("not a face")
-    return seed, hair, eyes
+    return Face(seed, hair, eyes, moves_of(entry.get("moves", [])))

@@ -13,6 +13,13 @@ docs/DESIGN.md ("The noise is our own") gives the definition and why:
     word[i] = mix64(key + (i + 1) * GOLDEN) mod 2**64  the i-th output of SplitMix64 started at key
     noise   = Box-Muller over pairs of words, in float64 with + - * / and sqrt only, then float32
     colour  = (word[0] * n_hair) >> 64 for hair, (word[1] * n_eyes) >> 64 for eyes
+
+A variation of a face (contract.Face's moves) moves its noise toward another's, step by step, in float64 before
+the one rounding to float32, so the page's JavaScript gets the same bits:
+
+    key[0] = seed;  z[0] = the seed's noise in float64
+    key[j] = mix64(key[j-1] + (index[j] + 1) * GOLDEN) >> 1             a seed of its own for each step
+    z[j]   = sqrt(1 - d[j] * d[j]) * z[j-1] + d[j] * noise(key[j])     still standard normal, for any d in (0, 1]
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import torch
 
 from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
-from acgan.sample.contract import MAX_SEED, RANDOM, TRUNCATION
+from acgan.sample.contract import MAX_SEED, RANDOM, TRUNCATION, Face, Move
 
 NOISE_STREAM, COLOUR_STREAM = 0, 1  # two streams per seed that never share a key
 GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment: 2**64 / the golden ratio, odd
@@ -95,7 +102,30 @@ def cos_sin_turns(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def noise_for_seeds(seeds: Sequence[int], z_dim: int) -> torch.Tensor:
-    """(len(seeds), z_dim) float32 standard-normal noise; row k depends on seeds[k] alone.
+    """(len(seeds), z_dim) float32 standard-normal noise; row k depends on seeds[k] alone."""
+    return torch.from_numpy(seed_noise64(seeds, z_dim).astype(np.float32))
+
+
+def noise_for_faces(faces: Sequence[Face], z_dim: int) -> torch.Tensor:
+    """(len(faces), z_dim) float32: each face's noise, its seed's moved by its moves (a seed's own face: its
+    seed's noise, bit for bit)."""
+    noise = seed_noise64([face.seed for face in faces], z_dim)
+    for row, face in enumerate(faces):
+        noise[row] = moved(noise[row], face.seed, face.moves)
+    return torch.from_numpy(noise.astype(np.float32))
+
+
+def moved(noise: np.ndarray, seed: int, moves: Sequence[Move]) -> np.ndarray:
+    """float64 noise of the face `moves` lead to from the seed's face, whose float64 noise is `noise`."""
+    key = seed
+    for index, distance in moves:
+        key = int(mix64(np.array([(key + (index + 1) * GOLDEN) % 2**64], dtype=np.uint64))[0]) >> 1
+        noise = np.sqrt(1 - distance * distance) * noise + distance * seed_noise64([key], len(noise))[0]
+    return noise
+
+
+def seed_noise64(seeds: Sequence[int], z_dim: int) -> np.ndarray:
+    """(len(seeds), z_dim) float64 standard-normal noise, before its rounding to float32.
 
     Box-Muller: words 2j and 2j + 1 of the seed's noise stream give elements 2j (r cos) and 2j + 1 (r sin)."""
     pairs = (z_dim + 1) // 2
@@ -104,8 +134,7 @@ def noise_for_seeds(seeds: Sequence[int], z_dim: int) -> torch.Tensor:
     angle_u = top[:, 1::2] / TWO_53  # in [0, 1)
     radius = np.sqrt(-2 * log_unit(radius_u))
     cos, sin = cos_sin_turns(angle_u)
-    noise = np.stack([radius * cos, radius * sin], axis=2).reshape(len(top), 2 * pairs)[:, :z_dim]
-    return torch.from_numpy(noise.astype(np.float32))
+    return np.stack([radius * cos, radius * sin], axis=2).reshape(len(top), 2 * pairs)[:, :z_dim]
 
 
 def truncated(noise: torch.Tensor, truncation: float) -> torch.Tensor:

@@ -49,6 +49,7 @@ from acgan.serve.schemas import (
     MorphResponse,
     RecolourRequest,
     ValidationProblem,
+    VariationsRequest,
 )
 from acgan.serve.service import FaceService
 
@@ -99,6 +100,14 @@ def create_app(model: FaceGenerator, allowed_hosts: Sequence[str] = LOCAL_HOSTS)
               description="One face (one seed, so one noise vector) drawn once per colour pair, in order.")
     async def recolour(request: RecolourRequest, http: Request) -> Response:
         return await service.answer(http, service.recolour, request)
+
+    @app.post("/api/variations", response_model=FacesResponse, responses={**PNG_OR_JSON, **PROBLEMS},
+              summary="Faces near a face", tags=["api"],
+              description="n variations of a face, its colours kept: variation k moves the face's noise by the "
+                          "distance and adds [k, distance] to its moves, so any of them can be varied again "
+                          "(`FaceGenerator.variations`).")
+    async def variations(request: VariationsRequest, http: Request) -> Response:
+        return await service.answer(http, service.variations, request)
 
     @app.post("/api/morph", response_model=MorphResponse, response_model_by_alias=True,
               responses={**MORPH_OUTPUT, **PROBLEMS}, summary="Morph between two faces", tags=["api"],

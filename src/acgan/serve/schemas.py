@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from acgan.sample.contract import (
     MAX_FACES,
     MAX_MORPH_SCALE,
     MAX_MORPH_STEPS,
+    MAX_MOVES,
+    MAX_PER_CALL,
     MAX_SEED,
     MAX_SIZE,
     MIN_SIZE,
     MORPH_SIZE,
     MORPH_STEPS,
     RANDOM,
+    TRUNCATION,
+    VARIATION_DISTANCE,
+    VARIATIONS,
 )
 from acgan.sample.images import GRID_COLUMNS
 
@@ -23,6 +28,17 @@ Seed = Annotated[StrictInt, Field(ge=0, le=MAX_SEED, description=f"An integer 0.
                                   examples=[42])]
 Colour = Annotated[str, Field(min_length=1, max_length=64, examples=["blue"],
                               description=f'A colour of the run\'s vocabulary (GET /api/tags), or "{RANDOM}".')]
+
+
+Truncation = Annotated[StrictFloat, Field(gt=0, le=1, description=(
+    "The variety: each face's noise times this, above 0 and at most 1 (1: the faces as trained; lower: safer, "
+    "more alike faces)."))]
+Distance = Annotated[StrictFloat, Field(gt=0, le=1, description=(
+    "How far a variation moves a face's noise: above 0, at most 1 (1: as far as any other face)."))]
+Move = tuple[Annotated[StrictInt, Field(ge=0, le=MAX_PER_CALL - 1)], Distance]
+Moves = Annotated[list[Move], Field(max_length=MAX_MOVES, description=(
+    "[index, distance] per step from the seed's face to this variation of it (empty: the seed's face); "
+    "docs/DESIGN.md 'Variations of a face'."))]
 
 
 class Strict(BaseModel):
@@ -46,6 +62,7 @@ class GenerateRequest(Strict):
                             f"(the face, or a grid of {GRID_COLUMNS} columns when n > 1, as `acgan generate` draws it)."
     )
     size: Size | None = None
+    truncation: Truncation = TRUNCATION
 
 
 class ColourPair(Strict):
@@ -55,22 +72,25 @@ class ColourPair(Strict):
 
 class RecolourRequest(Strict):
     seed: Seed | None = Field(None, description="The face's seed; when absent the server picks one.")
+    moves: Moves = []
     pairs: list[ColourPair] = Field(min_length=1, max_length=MAX_FACES,
                                     description=f"1..{MAX_FACES} colour pairs to draw the face in.")
     format: Literal["json", "png"] = Field("json", description=f'"png": one grid, a face per pair, {GRID_COLUMNS} '
                                                                   "across.")
     size: Size | None = None
+    truncation: Truncation = TRUNCATION
 
 
-class MorphEnd(Strict):
+class FaceIn(Strict):
     seed: Seed
     hair: Colour
     eyes: Colour
+    moves: Moves = []
 
 
 class MorphRequest(Strict):
-    start: MorphEnd = Field(alias="from", description="The first face.")
-    end: MorphEnd = Field(alias="to", description="The last face.")
+    start: FaceIn = Field(alias="from", description="The first face.")
+    end: FaceIn = Field(alias="to", description="The last face.")
     steps: StrictInt = Field(MORPH_STEPS, ge=2, le=MAX_MORPH_STEPS,
                              description=f"Frames, both ends included: 2..{MAX_MORPH_STEPS}.")
     format: Literal["json", "gif", "png"] = Field(
@@ -79,12 +99,24 @@ class MorphRequest(Strict):
     scale: StrictInt | None = Field(None, ge=1, le=MAX_MORPH_SCALE, description="Pixel size of the GIF and the "
                                     f"strip (default: about {MORPH_SIZE} px a side); JSON frames are never scaled.")
     size: Size | None = None
+    truncation: Truncation = TRUNCATION
+
+
+class VariationsRequest(Strict):
+    like: FaceIn = Field(description="The face to vary: a seed's face, or a variation (its moves).")
+    n: StrictInt = Field(VARIATIONS, ge=1, le=MAX_FACES, description=f"How many variations, 1..{MAX_FACES}; "
+                         "variation k adds the move [k, distance] to the face's moves.")
+    distance: Distance = VARIATION_DISTANCE
+    format: Literal["json", "png"] = Field("json", description='"png": one grid of the variations.')
+    size: Size | None = None
+    truncation: Truncation = TRUNCATION
 
 
 class FaceOut(BaseModel):
     seed: int
     hair: str
     eyes: str
+    moves: list[tuple[int, float]] = Field([], description="Empty for a seed's face; a variation's moves.")
     png: str = Field(description="The face as base64 PNG (native resolution, metadata in an 'acgan' text chunk).")
 
 
@@ -147,6 +179,16 @@ class FaceJSON(Strict):
     eyes: str
 
 
+class VariationRules(Strict):
+    count: int = Field(description="Variations drawn when no number is asked for.")
+    distance: float = Field(description="The distance when none is asked for.")
+    above: float
+    max: float
+    max_index: int = Field(description="The largest variation index a move may name.")
+    max_moves: int = Field(description="Moves a face may be from its seed's face, at most.")
+    noise: str = Field(description="What a move does to a face's noise.")
+
+
 class Defaults(Strict):
     faces: int = Field(description="Faces the page draws at a time.")
     morph_from: FaceJSON
@@ -166,6 +208,7 @@ class Contract(Strict):
     limits: Limits
     morph: MorphRules
     truncation: TruncationRules
+    variations: VariationRules
     defaults: Defaults
 
 

@@ -27,7 +27,15 @@ from PIL import Image
 
 from acgan.data.vocab import UnknownColourError
 from acgan.errors import UserError
-from acgan.sample.contract import MAX_REQUEST_PIXELS, NEW_SEED_BELOW, RANDOM, Face, contract_json
+from acgan.sample.contract import (
+    MAX_REQUEST_PIXELS,
+    NEW_SEED_BELOW,
+    RANDOM,
+    Face,
+    Move,
+    contract_json,
+    face_json,
+)
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.images import resized
 from acgan.sample.pictures import Morph, MorphTooLargeError, face_png, faces_png, morph_scale
@@ -42,6 +50,7 @@ from acgan.serve.schemas import (
     MorphRequest,
     MorphResponse,
     RecolourRequest,
+    VariationsRequest,
 )
 
 Body = TypeVar("Body")
@@ -132,28 +141,47 @@ class FaceService:
         faces = [self.face(seed + k, request.hair, request.eyes) for k in range(request.n)]
         self.check_pixels(request.n, request.size, "n")
         with self.heavy.slot():
-            return self.faces_response(faces, seed, request.format, request.size, gone)
+            return self.faces_response(self.drawing_at(request.truncation), faces, seed, request.format,
+                                       request.size, gone)
 
     def recolour(self, request: RecolourRequest, gone: threading.Event) -> Response:
         seed = new_seed() if request.seed is None else request.seed
-        faces = [self.face(seed, p.hair, p.eyes, ("pairs", i)) for i, p in enumerate(request.pairs)]
+        faces = [self.face(seed, p.hair, p.eyes, ("pairs", i), request.moves) for i, p in enumerate(request.pairs)]
         self.check_pixels(len(faces), request.size, "pairs")
         with self.heavy.slot():
-            return self.faces_response(faces, seed, request.format, request.size, gone)
+            return self.faces_response(self.drawing_at(request.truncation), faces, seed, request.format,
+                                       request.size, gone)
+
+    def variations(self, request: VariationsRequest, gone: threading.Event) -> Response:
+        like = request.like
+        face = self.face(like.seed, like.hair, like.eyes, ("like",), like.moves)
+        model = self.drawing_at(request.truncation)
+        try:
+            faces = model.variation_faces(face, request.n, request.distance)
+        except UserError as err:  # the face is as many moves from its seed's as a face may be
+            raise invalid(("like", "moves"), str(err), len(like.moves)) from None
+        self.check_pixels(request.n, request.size, "n")
+        with self.heavy.slot():
+            return self.faces_response(model, faces, like.seed, request.format, request.size, gone)
 
     def morph(self, request: MorphRequest, gone: threading.Event) -> Response:
-        start = self.face(request.start.seed, request.start.hair, request.start.eyes, ("from",))
-        end = self.face(request.end.seed, request.end.hair, request.end.eyes, ("to",))
+        start = self.face(request.start.seed, request.start.hair, request.start.eyes, ("from",), request.start.moves)
+        end = self.face(request.end.seed, request.end.hair, request.end.eyes, ("to",), request.end.moves)
         try:
             scale = morph_scale(request.steps, request.size or self.model.resolution, request.scale)
         except MorphTooLargeError as err:
             field = next(name for name in ("scale", "size", "steps") if getattr(request, name) is not None)
             raise invalid((field,), str(err), getattr(request, field)) from None
         self.check_pixels(request.steps, request.size, "steps")
+        model = self.drawing_at(request.truncation)
         with self.heavy.slot():
-            frames = self.drawn(lambda: self.model.morph(start, end, request.steps), gone)
+            frames = self.drawn(lambda: model.morph(start, end, request.steps), gone)
             frames = [resized([frame], request.size)[0] for frame in until_gone(frames, gone)]
-            return self.morph_response(Morph(self.model, start, end, frames, scale), request.format, gone)
+            return self.morph_response(Morph(model, start, end, frames, scale), request.format, gone)
+
+    def drawing_at(self, truncation: float) -> FaceGenerator:
+        """The model drawing with a request's truncation (its variety)."""
+        return self.model.with_truncation(truncation)
 
     def drawn(self, draw: Callable[[], list[Image.Image]], gone: threading.Event) -> list[Image.Image]:
         """What `draw` draws, one request at a time on the network; nothing for a client that has gone meanwhile."""
@@ -178,30 +206,31 @@ class FaceService:
         gif = morph.gif(each=lambda frames: until_gone(frames, gone))
         if fmt == "gif":
             return Response(gif, media_type="image/gif")
-        ends = [self.face_out(morph.start, morph.frames[0]), self.face_out(morph.end, morph.frames[-1])]
+        ends = [face_out(morph.model, morph.start, morph.frames[0]), face_out(morph.model, morph.end, morph.frames[-1])]
         frames = [b64(png) for png in until_gone(morph.frame_pngs(), gone)]
         body = MorphResponse(start=ends[0], end=ends[1], steps=len(morph.frames), frames=frames, gif=b64(gif))
         return JSONResponse(jsonable_encoder(body, by_alias=True))
 
-    def face(self, seed: int, hair: str, eyes: str, loc: Sequence[str | int] = ()) -> Face:
+    def face(self, seed: int, hair: str, eyes: str, loc: Sequence[str | int] = (), moves: Sequence[Move] = ()) -> Face:
         """The face a request names, its colours resolved once, here; an unknown colour is a 422 about its field."""
         try:
-            return (seed, *colours_for(self.model.vocab, seed, hair, eyes))
+            return Face(seed, *colours_for(self.model.vocab, seed, hair, eyes), tuple(moves))
         except UnknownColourError as err:
             value = hair if err.attribute == "hair" else eyes
             raise invalid((*loc, err.attribute), f"{err} (or {RANDOM!r})", value) from None
 
-    def face_out(self, face: Face, image: Image.Image) -> FaceOut:
-        seed, hair, eyes = face
-        return FaceOut(seed=seed, hair=hair, eyes=eyes, png=b64(face_png(self.model, face, image)))
-
-    def faces_response(self, faces: list[Face], first_seed: int, fmt: str, size: int | None,
+    def faces_response(self, model: FaceGenerator, faces: list[Face], first_seed: int, fmt: str, size: int | None,
                        gone: threading.Event) -> Response:
-        drawn = self.drawn(lambda: self.model.faces(faces), gone)
+        drawn = self.drawn(lambda: model.faces(faces), gone)
         images = [resized([image], size)[0] for image in until_gone(drawn, gone)]
         if fmt == "json":
-            out = [self.face_out(face, image) for face, image in until_gone(zip(faces, images, strict=True), gone)]
-            body = FacesResponse(seed=first_seed, resolution=self.model.resolution, faces=out)
+            out = [face_out(model, face, image) for face, image in until_gone(zip(faces, images, strict=True), gone)]
+            body = FacesResponse(seed=first_seed, resolution=model.resolution, faces=out)
             return JSONResponse(jsonable_encoder(body))
-        headers = {"X-Acgan-Seed": str(first_seed), "X-Acgan-Faces": json.dumps([list(f) for f in faces])}
-        return Response(faces_png(self.model, faces, images), media_type="image/png", headers=headers)
+        headers = {"X-Acgan-Seed": str(first_seed), "X-Acgan-Faces": json.dumps([face_json(f) for f in faces])}
+        return Response(faces_png(model, faces, images), media_type="image/png", headers=headers)
+
+
+def face_out(model: FaceGenerator, face: Face, image: Image.Image) -> FaceOut:
+    return FaceOut(seed=face.seed, hair=face.hair, eyes=face.eyes, moves=list(face.moves),
+                   png=b64(face_png(model, face, image)))
