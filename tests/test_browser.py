@@ -41,9 +41,9 @@ from typer.testing import CliRunner
 
 import acgan
 from acgan.cli import app as cli
-from acgan.sample.contract import MAX_FACES, MAX_SEED
+from acgan.sample.contract import MAX_FACES, MAX_SEED, Face
 from acgan.sample.generator import FaceGenerator
-from acgan.sample.seeds import colours_for, noise_for_seeds, random_colours
+from acgan.sample.seeds import colours_for, noise_for_faces, noise_for_seeds, random_colours, truncated
 from acgan.serve.app import create_app
 from tests.test_serve import build_tiny_run, decode_png, pixels, running_server
 
@@ -459,6 +459,105 @@ def test_a_png_acgan_wrote_opens_to_draw_its_face_again(page, base_url: str, run
     assert grid_state(page)["seeds"] == ["50", "51"]
 
 
+def face_pixels(page, selector: str) -> list[np.ndarray]:
+    """The pictures of the faces `selector` finds, once every one has decoded."""
+    wait_until(page, """(selector) => {
+        const images = [...document.querySelectorAll(selector)];
+        return images.length > 0 && images.every(i => i.complete && i.naturalWidth > 0);
+    }""", arg=selector)
+    return [data_url_pixels(src) for src in page.locator(selector).evaluate_all("images => images.map(i => i.src)")]
+
+
+def variations_shown(page, face: Face, distance: float) -> list[np.ndarray]:
+    """Wait for the row of variations of `face` at `distance`; their pictures."""
+    page.wait_for_selector(f"#variations[data-done='{face.seed}:{len(face.moves)}:{distance}']")
+    return face_pixels(page, "#variations img")
+
+
+def test_more_like_this_varies_a_face_and_its_variations_again(page, base_url: str, model: FaceGenerator,
+                                                               tmp_path: Path) -> None:
+    """Issue 23's refine loop: the row is Python's `model.variations`; a variation picked is the face (two moves
+    after two picks), drawn as Python draws it, in its link, its PNG, the Recent strip, a colour change, the morph,
+    and a reload."""
+    open_page(page, base_url + "/?hair=blue&eyes=red&n=2&seed=7")
+    wait_for_faces(page, 2, 7, "blue", "red")
+    page.get_by_role("button", name="More faces like face 8").click()
+    wait_for_faces(page, 1, 8, "blue", "red")
+    face = Face(8, "blue", "red")
+    row = variations_shown(page, face, 0.4)
+    python = [pixels(image) for image in model.variations(face, n=8, distance=0.4)]
+    assert len(row) == 8 and all(same_face(a, b) for a, b in zip(row, python, strict=True))
+    assert not same_face(row[3], python_face(model, "blue", "red", 8))  # a variation is another face
+
+    for index in (3, 5):  # each pick makes that variation the face, whose own variations then show
+        page.get_by_title(f"Variation {index}: make it the face").click()
+        face = face._replace(moves=(*face.moves, (index, 0.4)))
+        row = variations_shown(page, face, 0.4)
+    assert same_face(row[0], pixels(model.variations(face, n=1, distance=0.4)[0]))
+    assert parse_qs(urlsplit(page.url).query) == {"hair": ["blue"], "eyes": ["red"], "n": ["1"], "seed": ["8"],
+                                                  "moves": ["3:0.4,5:0.4"], "distance": ["0.4"]}
+    shown = face_pixels(page, "#results img")[0]
+    assert same_face(shown, pixels(model.faces([face])[0]))
+    assert "2 moves" in page.locator("#history-list li").first.inner_text()
+
+    download = download_from_preview(page, 0)
+    assert download.value.suggested_filename == "acgan-8-v3.5-blue-hair-red-eyes.png"
+    data = Path(download.value.path()).read_bytes()
+    assert {k: png_record(data)[k] for k in ("seed", "hair", "eyes", "moves")} == {
+        "seed": 8, "hair": "blue", "eyes": "red", "moves": [[3, 0.4], [5, 0.4]]}
+    assert same_face(decode_png(data), pixels(model.faces([face])[0]))
+
+    page.locator("#results figure").first.get_by_role("button", name="End the morph with face 8").click()
+    page.wait_for_function("() => document.querySelector('#morph-gif').alt.includes('to face 8')")
+    last = page.locator("#morph-frames img").last.get_attribute("src")
+    assert same_face(data_url_pixels(last), pixels(model.faces([face])[0]))  # the morph ends on the variation
+
+    page.evaluate("window.scrollTo(0, 0)")
+    choose(page, "hair", "green")  # a colour change keeps the moves
+    wait_for_faces(page, 1, 8, "green", "red")
+    green = face._replace(hair="green")
+    assert same_face(face_pixels(page, "#results img")[0], pixels(model.faces([green])[0]))
+    variations_shown(page, green, 0.4)
+
+    before = face_pixels(page, "#results img")[0]
+    page.reload()
+    wait_for_faces(page, 1, 8, "green", "red")
+    assert np.array_equal(face_pixels(page, "#results img")[0], before)
+    variations_shown(page, green, 0.4)
+
+
+def test_the_variety_slider_draws_at_that_truncation_and_a_variations_png_reopens(
+        page, base_url: str, model: FaceGenerator, run_dir: Path, tmp_path: Path) -> None:
+    """Variety is Python's truncation, in every draw, in the link and in the PNG; a variation's PNG that
+    `acgan generate --variations` wrote (at a truncation) opens to draw that variation again."""
+    open_page(page, base_url + "/?hair=pink&eyes=blue&n=2&seed=40&truncation=0.7")
+    wait_for_faces(page, 2, 40, "pink", "blue")
+    assert page.locator("#variety-value").inner_text() == "0.7"
+    python = [pixels(image) for image in model.generate("pink", "blue", 2, 40, truncation=0.7)]
+    assert all(same_face(a, b) for a, b in zip(face_pixels(page, "#results img"), python, strict=True))
+    assert not same_face(python[0], python_face(model, "pink", "blue", 40))
+
+    page.get_by_label("Variety").fill("0.5")  # the slider redraws at once
+    page.wait_for_function("() => location.search.includes('truncation=0.5')")
+    wait_until(page, "() => document.querySelector('#results').getAttribute('aria-busy') === 'false'")
+    python = [pixels(image) for image in model.generate("pink", "blue", 2, 40, truncation=0.5)]
+    assert all(same_face(a, b) for a, b in zip(face_pixels(page, "#results img"), python, strict=True))
+    data = Path(download_from_preview(page, 1).value.path()).read_bytes()
+    assert png_record(data)["truncation"] == 0.5 and png_record(data)["seed"] == 41
+
+    args = ["--hair", "blue", "--eyes", "red", "--seed", "31", "--variations", "3", "--distance", "0.7",
+            "--truncation", "0.6", "--separate"]
+    result = CliRunner().invoke(cli, ["generate", str(run_dir), *args, "-o", str(tmp_path / "face.png")])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "face-31-v2.png"
+    assert png_record(written.read_bytes())["moves"] == [[2, 0.7]]
+    page.get_by_label("Open a face").set_input_files(written)
+    wait_for_faces(page, 1, 31, "blue", "red")
+    page.wait_for_function("() => location.search.includes('moves=2:0.7')")
+    assert page.locator("#variety-value").inner_text() == "0.6"
+    assert same_face(face_pixels(page, "#results img")[0], decode_png(written.read_bytes()))
+
+
 def test_downloads_come_at_the_size_asked_for(page, base_url: str, model: FaceGenerator, tmp_path: Path) -> None:
     open_page(page, base_url + "/?hair=pink&eyes=blue&n=2&seed=40")
     wait_for_faces(page, 2, 40, "pink", "blue")
@@ -663,6 +762,19 @@ def test_the_browser_computes_the_same_noise_bit_for_bit(page, site_url: str, mo
     expected = noise_for_seeds(seeds, 100).numpy().view(np.uint32)
     assert [row["bits"] for row in found] == expected.tolist()
     assert [tuple(row["colours"]) for row in found] == [random_colours(model.vocab, s) for s in seeds]
+
+    # Variations ("Variations of a face"): moves in float64 before the one rounding, then the truncation in float32.
+    walk = tuple((int(k), float(d)) for k, d in zip(rng.integers(0, 256, 64), rng.uniform(1e-9, 1, 64), strict=True))
+    faces = [Face(7, "", "", ((3, 0.4),)), Face(7, "", "", ((3, 0.4), (5, 0.4))), Face(7, "", "", ((5, 0.4), (3, 0.4))),
+             Face(MAX_SEED, "", "", ((255, 1.0),)), Face(2**53 + 1, "", "", ((0, 1e-300), (1, 5e-324))),
+             Face(5, "", "", walk), Face(0, "", "", walk[:63]), Face(9, "", "", ((0, 0.1),) * 64)]
+    for truncation in (1.0, 0.7, 0.05, 0.123456789):
+        found = page.evaluate("""async ([faces, truncation]) => {
+            const noise = await import('./static/noise.js');
+            return faces.map(([seed, moves]) => Array.from(new Uint32Array(noise.truncated(
+                noise.noiseForFace({seed: BigInt(seed), moves}, 100), truncation).buffer)));
+        }""", [[[str(f.seed), [list(m) for m in f.moves]] for f in faces], truncation])
+        assert found == truncated(noise_for_faces(faces, 100), truncation).numpy().view(np.uint32).tolist()
 
 
 def test_the_site_offers_webgpu_where_the_browser_has_it(model: FaceGenerator, tmp_path: Path,

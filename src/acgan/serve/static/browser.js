@@ -3,12 +3,11 @@
 // the model, its metadata and contract (model.json) and the runtime are files beside the page (model/, ort/).
 import { DEVICE_KEY, readContract, Unreachable } from "./contract.js";
 import { encodeGif } from "./gif.js";
-import { noiseForSeed, randomColours, slerp } from "./noise.js";
+import { noiseForFace, randomColours, slerp, truncated } from "./noise.js";
 import { dataUrl, enlarge, facePixels, pngFile, upscale } from "./pictures.js";
 import { jsonText } from "./seeds.js";
 
 /**
- * @typedef {import("./contract.js").ColourPair} ColourPair
  * @typedef {import("./contract.js").Contract} Contract
  * @typedef {import("./contract.js").DrawRequest} DrawRequest
  * @typedef {import("./contract.js").Face} Face
@@ -16,8 +15,12 @@ import { jsonText } from "./seeds.js";
  * @typedef {import("./contract.js").FaceRequest} FaceRequest
  * @typedef {import("./contract.js").Morph} Morph
  * @typedef {import("./contract.js").MorphRequest} MorphRequest
+ * @typedef {import("./contract.js").Move} Move
+ * @typedef {import("./contract.js").RecolourRequest} RecolourRequest
+ * @typedef {import("./contract.js").VariationsRequest} VariationsRequest
  * @typedef {"hair" | "eyes"} Attribute
- * @typedef {{seed: bigint, hair: string, eyes: string}} Resolved  a face whose colours are the model's own names
+ * @typedef {{seed: bigint, hair: string, eyes: string, moves: Move[]}} Resolved  a face whose colours are the
+ *   model's own names
  * @typedef {{module: string, wasm: string, name: string}} Runtime
  * @typedef {any} Ort  ONNX Runtime Web's module, loaded from the site's own ort/ folder
  */
@@ -118,6 +121,14 @@ function blend(n, from, to, t) {
   return weights;
 }
 
+/**
+ * A face as contract.face_json writes it: "moves" only for a variation.
+ * @param {Resolved} face
+ */
+function faceJson({ seed, hair, eyes, moves }) {
+  return { seed, hair, eyes, ...(moves.length ? { moves } : {}) };
+}
+
 /** @implements {FaceGenerator} */
 class BrowserFaceGenerator {
   /**
@@ -152,20 +163,31 @@ class BrowserFaceGenerator {
   }
 
   /**
-   * The face a request names: "random" becomes the colour the seed's colour stream picks.
+   * The face a request names: "random" becomes the colour the seed's colour stream picks (a variation's too).
    * @param {bigint} seed
    * @param {string} hair
    * @param {string} eyes
+   * @param {Move[]} moves
    * @returns {Resolved}
    */
-  resolve(seed, hair, eyes) {
+  resolve(seed, hair, eyes, moves) {
     const { hair: hairs, eyes: eyess, random } = this.contract;
     const [hairPick, eyesPick] = randomColours(seed, hairs.length, eyess.length);
     return {
       seed,
       hair: hair === random ? hairs[hairPick].name : hairs[this.index("hair", hair)].name,
       eyes: eyes === random ? eyess[eyesPick].name : eyess[this.index("eyes", eyes)].name,
+      moves,
     };
+  }
+
+  /**
+   * What drew a picture, as records.py's Maker.json writes it: the truncation only when it is not the default.
+   * @param {number} truncation
+   */
+  maker(truncation) {
+    const { source, step } = this.contract;
+    return { source, step, ...(truncation === this.contract.truncation.default ? {} : { truncation }) };
   }
 
   /**
@@ -199,41 +221,63 @@ class BrowserFaceGenerator {
   }
 
   /**
-   * The JSON a face's PNG carries, as `acgan generate` writes it.
+   * The JSON a face's PNG carries, as `acgan generate` writes it (records.py's face_record).
    * @param {Resolved} face
+   * @param {number} truncation
    */
-  record(face) {
-    return jsonText({ source: this.contract.source, step: this.contract.step, seed: face.seed, hair: face.hair,
-      eyes: face.eyes });
+  record(face, truncation) {
+    return jsonText({ ...this.maker(truncation), ...faceJson(face) });
   }
 
   /**
-   * Faces (colour names resolved) drawn, each with its PNG and its pixels.
+   * The noise of each face, times the truncation.
+   * @param {Resolved[]} faces
+   * @param {number} truncation
+   */
+  noise(faces, truncation) {
+    return faces.map((face) => truncated(noiseForFace(face, this.zDim), truncation));
+  }
+
+  /**
+   * Faces (colour names resolved) drawn at a truncation, each with its PNG and its pixels.
    * @param {Resolved[]} wanted
+   * @param {number} truncation
    * @returns {Promise<Face[]>}
    */
-  async faces(wanted) {
+  async faces(wanted, truncation) {
     /**
      * @param {Attribute} attribute
      * @param {string} name
      */
     const oneHot = (attribute, name) => blend(this.contract[attribute].length, this.index(attribute, name),
       this.index(attribute, name), 0);
-    const images = await this.draw(wanted.map((f) => noiseForSeed(f.seed, this.zDim)),
-      wanted.map((f) => oneHot("hair", f.hair)), wanted.map((f) => oneHot("eyes", f.eyes)));
+    const images = await this.draw(this.noise(wanted, truncation), wanted.map((f) => oneHot("hair", f.hair)),
+      wanted.map((f) => oneHot("eyes", f.eyes)));
     return Promise.all(wanted.map(async (face, i) => ({
-      ...face, pixels: images[i], png: dataUrl(await pngFile(images[i], this.record(face)), "image/png"),
+      ...face, truncation, pixels: images[i],
+      png: dataUrl(await pngFile(images[i], this.record(face, truncation)), "image/png"),
     })));
   }
 
   /** @param {DrawRequest} request */
-  generate({ seed, n, hair, eyes }) {
-    return this.faces(Array.from({ length: n }, (_, k) => this.resolve(seed + BigInt(k), hair, eyes)));
+  generate({ seed, n, hair, eyes, moves, truncation }) {
+    return this.faces(Array.from({ length: n }, (_, k) => this.resolve(seed + BigInt(k), hair, eyes, moves)),
+      truncation);
   }
 
-  /** @param {{seed: bigint, pairs: ColourPair[]}} request */
-  recolour({ seed, pairs }) {
-    return this.faces(pairs.map((pair) => this.resolve(seed, pair.hair, pair.eyes)));
+  /** @param {RecolourRequest} request */
+  recolour({ seed, moves, pairs, truncation }) {
+    return this.faces(pairs.map((pair) => this.resolve(seed, pair.hair, pair.eyes, moves)), truncation);
+  }
+
+  /**
+   * FaceGenerator.variations in the browser: variation k is `like` with the move [k, distance] added.
+   * @param {VariationsRequest} request
+   */
+  variations({ like, n, distance, truncation }) {
+    const { seed, hair, eyes, moves } = this.resolve(like.seed, like.hair, like.eyes, like.moves);
+    return this.faces(Array.from({ length: n }, (_, k) => ({ seed, hair, eyes, moves: [...moves, [k, distance]] })),
+      truncation);
   }
 
   /**
@@ -242,19 +286,16 @@ class BrowserFaceGenerator {
    * @param {MorphRequest} request
    * @returns {Promise<Morph>}
    */
-  async morph({ from, to, steps }) {
-    const start = this.resolve(from.seed, from.hair, from.eyes);
-    const end = this.resolve(to.seed, to.hair, to.eyes);
+  async morph({ from, to, steps, truncation }) {
+    const start = this.resolve(from.seed, from.hair, from.eyes, from.moves);
+    const end = this.resolve(to.seed, to.hair, to.eyes, to.moves);
     const ts = Array.from({ length: steps }, (_, i) => i / (steps - 1));
-    const z = this.zDim;
     /** @param {Attribute} attribute */
     const colours = (attribute) => ts.map((t) => blend(this.contract[attribute].length,
       this.index(attribute, start[attribute]), this.index(attribute, end[attribute]), t));
-    const images = await this.draw(slerp(noiseForSeed(start.seed, z), noiseForSeed(end.seed, z), ts),
-      colours("hair"), colours("eyes"));
-    /** @param {Resolved} face */
-    const pick = (face) => ({ seed: face.seed, hair: face.hair, eyes: face.eyes });
-    const record = { source: this.contract.source, step: this.contract.step, from: pick(start), to: pick(end), steps };
+    const [a, b] = this.noise([start, end], truncation);
+    const images = await this.draw(slerp(a, b, ts), colours("hair"), colours("eyes"));
+    const record = { ...this.maker(truncation), from: faceJson(start), to: faceJson(end), steps };
     const frames = await Promise.all(images.map(async (image, i) => dataUrl(
       await pngFile(image, jsonText({ ...record, frame: i })), "image/png")));
     const { size, holdMs, frameMs } = this.contract.morph;
@@ -262,8 +303,8 @@ class BrowserFaceGenerator {
     const there = [...big, ...big.slice(1, -1).reverse()]; // there and back, as the server's GIF
     const delays = there.map((_, i) => Math.round((i === 0 || i === big.length - 1 ? holdMs : frameMs) / 10));
     return {
-      from: { ...start, pixels: images[0], png: frames[0] },
-      to: { ...end, pixels: images[images.length - 1], png: frames[frames.length - 1] },
+      from: { ...start, truncation, pixels: images[0], png: frames[0] },
+      to: { ...end, truncation, pixels: images[images.length - 1], png: frames[frames.length - 1] },
       frames, gif: dataUrl(encodeGif(there, delays, jsonText(record)), "image/gif"),
     };
   }
@@ -274,9 +315,10 @@ class BrowserFaceGenerator {
    * @param {number} size
    */
   async picture(face, size) {
-    const drawn = face.pixels ? face : (await this.faces([this.resolve(face.seed, face.hair, face.eyes)]))[0];
+    const drawn = face.pixels ? face
+      : (await this.faces([this.resolve(face.seed, face.hair, face.eyes, face.moves)], face.truncation))[0];
     const pixels = /** @type {ImageData} */ (drawn.pixels);
     const image = size === this.contract.resolution ? pixels : upscale(pixels, size);
-    return new Blob([await pngFile(image, this.record(drawn))], { type: "image/png" });
+    return new Blob([await pngFile(image, this.record(drawn, drawn.truncation))], { type: "image/png" });
   }
 }

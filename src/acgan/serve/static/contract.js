@@ -11,12 +11,20 @@ export class Unreachable extends Error {}
 
 /**
  * @typedef {{name: string, rgb: number[], hex: string}} Swatch  a colour name and the colour the page shows for it
- * @typedef {{seed: bigint, hair: string, eyes: string}} FaceRequest  a face asked for; a colour may be "random"
- * @typedef {{seed: bigint, hair: string, eyes: string, png: string, pixels?: ImageData}} Face
- *   a face drawn: its colours resolved, its PNG as a data URL (carrying its record), its pixels when drawn here
- * @typedef {{hair: string, eyes: string, n: number, seed: bigint}} DrawRequest  n faces, face k from seed + k
+ * @typedef {[number, number]} Move  [index, distance]: one step from a face to its variation number `index`
+ * @typedef {{seed: bigint, hair: string, eyes: string, moves: Move[]}} FaceRequest  a face asked for (a colour may
+ *   be "random"); a variation of its seed's face when it has moves (docs/DESIGN.md "Variations of a face")
+ * @typedef {{seed: bigint, hair: string, eyes: string, moves: Move[], truncation: number, png: string,
+ *   pixels?: ImageData}} Face  a face drawn: its colours resolved, the truncation its noise was drawn at, its PNG as
+ *   a data URL (carrying its record), its pixels when drawn here
+ * @typedef {{hair: string, eyes: string, n: number, seed: bigint, moves: Move[], truncation: number}} DrawRequest
+ *   n faces, face k from seed + k with the request's moves, each face's noise times the truncation (the variety)
  * @typedef {{hair: string, eyes: string}} ColourPair
- * @typedef {{from: FaceRequest, to: FaceRequest, steps: number}} MorphRequest
+ * @typedef {{seed: bigint, moves: Move[], pairs: ColourPair[], truncation: number}} RecolourRequest  one face, each
+ *   colour pair in turn
+ * @typedef {{like: FaceRequest, n: number, distance: number, truncation: number}} VariationsRequest  n faces near
+ *   `like`: variation k adds the move [k, distance] to its moves, its colours kept
+ * @typedef {{from: FaceRequest, to: FaceRequest, steps: number, truncation: number}} MorphRequest
  * @typedef {{from: Face, to: Face, frames: string[], gif: string}} Morph  PNG data URLs per frame and the GIF's
  */
 
@@ -36,6 +44,11 @@ export class Unreachable extends Error {}
  *   may make in all, and the faces one command or Python call draws
  * @property {{steps: number, maxSteps: number, size: number, maxScale: number, maxPixels: number, holdMs: number,
  *   frameMs: number}} morph  default and largest frame count, the GIF's frame size in pixels (about), its timing
+ * @property {{default: number, above: number, max: number, noise: string}} truncation  the variety: each face's
+ *   noise times it, above `above` and at most `max`
+ * @property {{count: number, distance: number, above: number, max: number, maxIndex: number, maxMoves: number,
+ *   noise: string}} variations  the row's size, the distance a variation moves a face (default, above, at most),
+ *   the largest variation index and the most moves a face may have
  * @property {{faces: number, morphFrom: FaceRequest, morphTo: FaceRequest}} defaults  what the forms start with
  */
 
@@ -48,7 +61,8 @@ export class Unreachable extends Error {}
  * @property {string} label  one line about the model for the header
  * @property {boolean} gpuOffered  whether the visitor may choose WebGPU (browser mode, with the runtime shipped)
  * @property {(request: DrawRequest) => Promise<Face[]>} generate  n faces; "random" chosen from each face's seed
- * @property {(request: {seed: bigint, pairs: ColourPair[]}) => Promise<Face[]>} recolour  one face in each pair
+ * @property {(request: RecolourRequest) => Promise<Face[]>} recolour  one face in each pair
+ * @property {(request: VariationsRequest) => Promise<Face[]>} variations  faces near a face
  * @property {(request: MorphRequest) => Promise<Morph>} morph  frames between two faces, and an animated GIF
  * @property {(face: Face, size: number) => Promise<Blob>} picture  the face as PNG, size pixels a side (Lanczos)
  */
@@ -86,9 +100,15 @@ function checkContract(contract, from) {
   const counts = { resolution: contract.resolution, "limits.max_faces": contract.limits?.maxFaces,
     "limits.max_size": contract.limits?.maxSize, "morph.steps": contract.morph?.steps,
     "morph.max_steps": contract.morph?.maxSteps, "morph.size": contract.morph?.size,
-    "defaults.faces": contract.defaults?.faces };
+    "defaults.faces": contract.defaults?.faces, "variations.count": contract.variations?.count,
+    "variations.max_index": contract.variations?.maxIndex, "variations.max_moves": contract.variations?.maxMoves };
   for (const [key, value] of Object.entries(counts)) {
     if (!Number.isInteger(value) || value < 1) fail(`has no whole number 1 or more as ${key}`);
+  }
+  const fractions = { "truncation.default": contract.truncation?.default, "truncation.max": contract.truncation?.max,
+    "variations.distance": contract.variations?.distance, "variations.max": contract.variations?.max };
+  for (const [key, value] of Object.entries(fractions)) {
+    if (typeof value !== "number" || !(value > 0 && value <= 1)) fail(`has no number above 0, at most 1, as ${key}`);
   }
   const seeds = { "seeds.max": contract.seeds?.max, "seeds.new_below": contract.seeds?.newBelow,
     "defaults.morph_from.seed": contract.defaults?.morphFrom?.seed,

@@ -2,7 +2,10 @@
 // downloads. Nothing here sets an inline style attribute (the page runs under style-src 'self'): colours go through
 // CSSOM.
 
-/** @typedef {import("./contract.js").Face} Face */
+/**
+ * @typedef {import("./contract.js").Face} Face
+ * @typedef {import("./contract.js").Move} Move
+ */
 
 /**
  * The page's element that `selector` finds, of the given type (the page's own markup: always there).
@@ -57,37 +60,40 @@ export function showError(id, error) {
 /**
  * Disable a button and mark a region busy while `work` runs.
  * @template T
- * @param {HTMLButtonElement} button
+ * @param {HTMLButtonElement | null} button
  * @param {HTMLElement | null} region
  * @param {() => Promise<T>} work
  * @returns {Promise<T>}
  */
 export async function busy(button, region, work) {
-  button.disabled = true;
-  button.classList.add("busy");
+  button?.classList.add("busy");
+  if (button) button.disabled = true;
   if (region) region.setAttribute("aria-busy", "true");
   try {
     return await work();
   } finally {
-    button.disabled = false;
-    button.classList.remove("busy");
+    button?.classList.remove("busy");
+    if (button) button.disabled = false;
     if (region) region.setAttribute("aria-busy", "false");
   }
 }
 
-/** @param {{seed: bigint, hair: string, eyes: string}} face */
+/** @param {{seed: bigint, hair: string, eyes: string, moves: Move[]}} face */
 export function describe(face) {
-  return `seed ${face.seed}: ${face.hair} hair, ${face.eyes} eyes`;
+  const moved = face.moves.length ? ` moved ${face.moves.length === 1 ? "once" : `${face.moves.length} times`}` : "";
+  return `seed ${face.seed}${moved}: ${face.hair} hair, ${face.eyes} eyes`;
 }
 
 /**
- * @param {{seed: bigint, hair: string, eyes: string}} face
+ * A face's PNG file name: its seed, a variation's indices ("v5.2": variation 5, then its variation 2), its colours.
+ * @param {{seed: bigint, hair: string, eyes: string, moves: Move[]}} face
  * @param {number} [size]
  * @param {number} [resolution]
  */
 export function fileName(face, size, resolution) {
   const upscaled = size && size !== resolution ? `-${size}px` : "";
-  return `acgan-${face.seed}-${face.hair}-hair-${face.eyes}-eyes${upscaled}.png`;
+  const moved = face.moves.length ? `-v${face.moves.map(([index]) => index).join(".")}` : "";
+  return `acgan-${face.seed}${moved}-${face.hair}-hair-${face.eyes}-eyes${upscaled}.png`;
 }
 
 /**

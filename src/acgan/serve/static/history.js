@@ -1,15 +1,17 @@
-// Recent draws, kept in this browser (localStorage) per model: each is a request (colours, seed, count) with the
-// picture of its first face, newest first. Opening one draws it again; it is the same faces, so only the request
-// and a thumbnail are kept.
+// Recent draws, kept in this browser (localStorage) per model: each is a request (colours, seed, count, a
+// variation's moves, the variety) with the picture of its first face, newest first. Opening one draws it again; it
+// is the same faces, so only the request and a thumbnail are kept.
 import { element } from "./dom.js";
 
 /**
  * @typedef {import("./contract.js").DrawRequest} DrawRequest
+ * @typedef {import("./contract.js").Move} Move
  * @typedef {import("./colours.js").ColourChoices} ColourChoices
  * @typedef {{hair: string, eyes: string}} ColourPair
  * @typedef {{hair: string, eyes: string, n: number, seed: string, id: string, thumbnail: string,
- *   first?: ColourPair}} Entry  a draw as kept: its seed as digits (JSON has no BigInt), the colours its first face
- *   (the thumbnail) got, "random" resolved (absent in entries kept before they were)
+ *   first?: ColourPair, moves?: Move[], truncation?: number}} Entry  a draw as kept: its seed as digits (JSON has
+ *   no BigInt), the colours its first face (the thumbnail) got, "random" resolved (absent in entries kept before
+ *   they were), and its moves and truncation (absent in entries kept before variations: none, and the default)
  */
 
 const LIMIT = 24;
@@ -57,14 +59,23 @@ export class History {
   }
 }
 
-/** @param {{hair: string, eyes: string, n: number, seed: bigint | string}} request */
-export function requestId({ hair, eyes, n, seed }) {
-  return `${hair}|${eyes}|${n}|${seed}`;
+/** @param {{hair: string, eyes: string, n: number, seed: bigint | string, moves?: Move[], truncation?: number}} r */
+export function requestId({ hair, eyes, n, seed, moves = [], truncation }) {
+  return `${hair}|${eyes}|${n}|${seed}${moves.map(([k, d]) => `|${k}:${d}`).join("")}|t${truncation}`;
+}
+
+/**
+ * @param {Move[]} [moves]
+ * @returns {string}
+ */
+export function countMoves(moves = []) {
+  return moves.length === 1 ? "1 move" : `${moves.length} moves`;
 }
 
 /** @param {Entry} entry */
 function describeDraw(entry) {
-  const faces = entry.n === 1 ? "1 face" : `${entry.n} faces`;
+  const faces = entry.moves?.length ? `a variation (${countMoves(entry.moves)}) of the face`
+    : entry.n === 1 ? "1 face" : `${entry.n} faces`;
   return `${faces} from seed ${entry.seed}, ${entry.hair} hair, ${entry.eyes} eyes`;
 }
 
@@ -84,6 +95,7 @@ export function renderHistory(list, entries, { open, remove }, colours) {
       "aria-label": `Draw again: ${describeDraw(entry)}`,
     }, element("img", { class: "pixel", src: entry.thumbnail, alt: "", width: 64, height: 64 }),
     element("span", { class: "history-seed", textContent: `#${entry.seed}${entry.n > 1 ? ` ×${entry.n}` : ""}` }),
+    entry.moves?.length ? element("span", { class: "history-moves", textContent: countMoves(entry.moves) }) : null,
     element("span", { class: "history-colours" }, colours.tag("hair", first.hair), colours.tag("eyes", first.eyes)));
     openButton.addEventListener("click", () => open(entry));
     const removeButton = element("button", {

@@ -4,11 +4,12 @@
 // default comes from the model's contract (contract.js), and the page's state lives in one PageState (state.js).
 import { DEVICE_KEY, Unreachable } from "./contract.js";
 import { $, busy, describe, element, faceImage, fileName, find, saveBlob, showError } from "./dom.js";
-import { InputError, readForm, readInteger, readSeed } from "./forms.js";
+import { chosenTruncation, fraction, InputError, movesProblem, movesRule, movesText, readForm, readInteger, readMoves,
+  readSeed, setSlider, sliderValue } from "./forms.js";
 import { openGenerator, pageMode } from "./generator.js";
-import { renderHistory } from "./history.js";
+import { countMoves, renderHistory } from "./history.js";
 import { isolate } from "./isolation.js";
-import { drawTable, keepFace, morph, setMorphEnd } from "./sections.js";
+import { drawTable, drawVariations, hideVariations, keepFace, morph, setMorphEnd } from "./sections.js";
 import { newSeed } from "./seeds.js";
 import { faceOfPng, NotAFace } from "./reopen.js";
 import { PageState } from "./state.js";
@@ -18,12 +19,14 @@ import { zipFiles } from "./zip.js";
 /**
  * @typedef {import("./contract.js").DrawRequest} DrawRequest
  * @typedef {import("./contract.js").Face} Face
+ * @typedef {import("./contract.js").Move} Move
  * @typedef {import("./history.js").Entry} Entry
  * @typedef {"hair" | "eyes"} Attribute
  */
 
 const DOWNLOAD_SIZES = [64, 128, 256]; // offered besides the size the model draws (at most the contract's maxSize)
-const LINK_KEYS = ["hair", "eyes", "n", "seed"];
+const LINK_KEYS = ["hair", "eyes", "n", "seed", "moves", "truncation", "distance"];
+const SLIDER_STEP = 0.05; // the variety and distance sliders' step (any number in range works in a link)
 
 /** @type {PageState | null} null until the model is open */
 let page = null;
@@ -31,13 +34,50 @@ let page = null;
 const seedField = () => find("#seed", HTMLInputElement);
 const countField = () => find("#count", HTMLInputElement);
 
+const varietyField = () => find("#variety", HTMLInputElement);
+const distanceField = () => find("#distance", HTMLInputElement);
+
 // --- the link: the URL carries the request, so a link draws the same faces ---------------------------------------
 
-/** @param {DrawRequest} request */
-function linkFor(request) {
+/**
+ * The page's link: the request (a variation's moves, a variety other than the default) and, while the row of
+ * variations is open, its distance.
+ * @param {PageState} state
+ * @param {DrawRequest} request
+ */
+function linkFor(state, request) {
   const params = new URLSearchParams({ hair: request.hair, eyes: request.eyes, n: String(request.n),
     seed: String(request.seed) });
-  return `${location.pathname}?${params}`;
+  if (request.moves.length) params.set("moves", movesText(request.moves));
+  if (request.truncation !== state.contract.truncation.default) params.set("truncation", String(request.truncation));
+  if (state.varying) params.set("distance", String(sliderValue(distanceField())));
+  return `${location.pathname}?${String(params).replace(/%3A/g, ":").replace(/%2C/g, ",")}`;
+}
+
+/**
+ * Put a link's moves, variety and distance into the page; what is wrong with one is the link's error (nothing is
+ * drawn from a link read wrongly).
+ * @param {PageState} state
+ * @param {URLSearchParams} params
+ */
+function applyLinkedVariation(state, params) {
+  const { truncation, variations } = state.contract;
+  const seed = params.get("seed") || "";
+  const moves = params.has("moves") ? readMoves(params.get("moves") || "", variations) : [];
+  const variety = params.has("truncation") ? fraction(params.get("truncation") || "", truncation.above,
+    truncation.max) : truncation.default;
+  const distance = params.has("distance") ? fraction(params.get("distance") || "", variations.above,
+    variations.max) : variations.distance;
+  state.linkError = moves === null ? `Moves: index:distance pairs joined by commas (as ${movesText([[3,
+    variations.distance], [5, variations.distance]])}), ${movesRule(variations)}.`
+    : variety === null ? `Variety (truncation): a number above ${truncation.above}, at most ${truncation.max}.`
+      : distance === null ? `Distance: a number above ${variations.above}, at most ${variations.max}.` : null;
+  if (state.linkError || moves === null || variety === null || distance === null) return;
+  state.variation = /^\d+$/.test(seed) ? { seed: BigInt(seed), moves } : null;
+  setSlider(varietyField(), variety);
+  setSlider(distanceField(), distance);
+  showSliders();
+  state.varying = params.has("distance");
 }
 
 /**
@@ -60,6 +100,7 @@ function applyLink(state) {
   if (n !== null) countField().value = n;
   seedField().value = params.get("seed") || "";
   state.linkProblem = unknown.length ? `This model has no ${unknown.join(" and no ")}: random instead.` : null;
+  applyLinkedVariation(state, params);
   return true;
 }
 
@@ -110,6 +151,8 @@ function faceCard(state, face, index) {
       element("span", { class: "seed", textContent: `#${face.seed}` }),
       state.colours.tag("hair", face.hair, "hair"), state.colours.tag("eyes", face.eyes, "eyes")),
     element("div", { class: "actions" },
+      action("More", "More like this: faces near this one", `More faces like face ${face.seed}`,
+        () => pickFace(state, face)),
       action("Keep", "Keep this face, change the colours", `Keep face ${face.seed} and change its colours`,
         (button) => keepFace(state, face, button)),
       action("From", "Start the morph with this face", `Start the morph with face ${face.seed}`,
@@ -129,7 +172,10 @@ function readRequest(state) {
   if (seed + BigInt(n - 1) > seeds.max) {
     throw new InputError(seedField(), `Seed: at most ${seeds.max - BigInt(n - 1)} for ${n} faces.`);
   }
-  return { hair: state.colours.chosen("hair"), eyes: state.colours.chosen("eyes"), n, seed };
+  const { variation } = state;
+  const moves = variation && variation.seed === seed && n === 1 ? variation.moves : [];
+  return { hair: state.colours.chosen("hair"), eyes: state.colours.chosen("eyes"), n, seed, moves,
+    truncation: chosenTruncation() };
 }
 
 /**
@@ -143,16 +189,53 @@ function showFaces(state, request, faces) {
     tableSeed.value = String(request.seed); // the table follows the draws until someone types another seed
   }
   state.shown = { request, faces };
+  state.variation = request.moves.length ? { seed: request.seed, moves: request.moves } : null;
   $("#results").replaceChildren(...faces.map((face, i) => faceCard(state, face, i)));
   const last = request.seed + BigInt(faces.length - 1);
+  const moved = request.moves.length ? ` · a variation, ${countMoves(request.moves)}` : "";
+  const variety = request.truncation === state.contract.truncation.default ? "" : ` · variety ${request.truncation}`;
   $("#results-summary").textContent = `${faces.length} ${faces.length === 1 ? "face" : "faces"} · ` +
-    `${request.hair} hair, ${request.eyes} eyes · seed ${request.seed}${faces.length > 1 ? `–${last}` : ""}`;
+    `${request.hair} hair, ${request.eyes} eyes · seed ${request.seed}${faces.length > 1 ? `–${last}` : ""}` +
+    `${moved}${variety}`;
+  $("#seed-face").hidden = !request.moves.length;
   $("#result-tools").hidden = false;
   $("#tools-note").textContent = "";
   $("#link-box").hidden = true;
-  window.history.replaceState(null, "", linkFor(request));
+  state.varying = state.varying && faces.length === 1;
+  window.history.replaceState(null, "", linkFor(state, request));
   const form = $("#draw-form");
   form.dataset.done = String(Number(form.dataset.done || 0) + 1);
+  if (state.varying) drawVariations(state, faces[0], (face) => pickFace(state, face));
+  else hideVariations();
+}
+
+/**
+ * More like this: make `face` the face on show (one face, its seed, colours and moves), remembered in Recent, and
+ * open the row of its variations.
+ * @param {PageState} state
+ * @param {Face} face
+ */
+function pickFace(state, face) {
+  state.latest.start("draw"); // a draw still on its way is older than this choice
+  state.colours.choose("hair", face.hair);
+  state.colours.choose("eyes", face.eyes);
+  countField().value = "1";
+  seedField().value = String(face.seed);
+  setSlider(varietyField(), face.truncation);
+  showSliders();
+  const request = { hair: face.hair, eyes: face.eyes, n: 1, seed: face.seed, moves: face.moves,
+    truncation: face.truncation };
+  state.varying = true;
+  showFaces(state, request, [face]);
+  state.history.add(request, face);
+  showHistory(state);
+  $("#draw").scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+/** Show each slider's value beside it. */
+function showSliders() {
+  $("#variety-value").textContent = String(sliderValue(varietyField()));
+  $("#distance-value").textContent = String(sliderValue(distanceField()));
 }
 
 /**
@@ -164,6 +247,11 @@ async function generate(event, remember = true) {
   if (event) event.preventDefault();
   const state = page;
   if (!state) return; // still loading: the status line says so
+  if (state.linkError) {
+    showError("draw-error", state.linkError);
+    state.linkError = null;
+    return;
+  }
   const request = readForm(() => readRequest(state), "draw-error");
   if (request === undefined) return;
   seedField().value = String(request.seed);
@@ -228,9 +316,21 @@ async function openPng(file) {
     showError("draw-error", `${file.name}: this model has no ${names}.`);
     return;
   }
+  const { truncation, variations } = state.contract;
+  const variety = face.truncation ?? truncation.default;
+  const problem = movesProblem(face.moves, variations);
+  if (problem || !(variety > truncation.above && variety <= truncation.max)) {
+    showError("draw-error", `${file.name}: its ${problem ? `moves are not a face's (${problem})`
+      : `truncation is not above ${truncation.above} and at most ${truncation.max}`}.`);
+    return;
+  }
   state.colours.choose("hair", face.hair);
   state.colours.choose("eyes", face.eyes);
   seedField().value = String(face.seed);
+  state.variation = { seed: face.seed, moves: face.moves };
+  if (face.moves.length) countField().value = "1";
+  setSlider(varietyField(), variety);
+  showSliders();
   find("#draw-form", HTMLFormElement).requestSubmit();
 }
 
@@ -309,6 +409,10 @@ function wirePreview() {
   const dialog = find("#preview", HTMLDialogElement);
   $("#preview-download").addEventListener("click", (event) => page && previewed && downloadFace(page, event,
     previewed));
+  $("#preview-vary").addEventListener("click", () => {
+    dialog.close();
+    if (page && previewed) pickFace(page, previewed);
+  });
   $("#preview-close").addEventListener("click", () => dialog.close());
   dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); }); // the backdrop
 }
@@ -341,6 +445,9 @@ function showHistory(state) {
       state.colours.choose("eyes", entry.eyes);
       countField().value = String(entry.n);
       seedField().value = entry.seed;
+      state.variation = { seed: BigInt(entry.seed), moves: entry.moves ?? [] };
+      setSlider(varietyField(), entry.truncation ?? state.contract.truncation.default);
+      showSliders();
       $("#draw").scrollIntoView({ behavior: "smooth", block: "start" });
       generate(null);
     },
@@ -398,6 +505,16 @@ function showModel(state) {
     colours.fillSelect(find(`#${side}-hair`, HTMLSelectElement), "hair", end.hair);
     colours.fillSelect(find(`#${side}-eyes`, HTMLSelectElement), "eyes", end.eyes);
   }
+  const sliders = /** @type {const} */ ([[varietyField(), contract.truncation],
+    [distanceField(), contract.variations]]);
+  for (const [field, rules] of sliders) {
+    field.min = String(rules.above + SLIDER_STEP);
+    field.max = String(rules.max);
+    field.step = String(SLIDER_STEP);
+  }
+  setSlider(varietyField(), contract.truncation.default);
+  setSlider(distanceField(), contract.variations.distance);
+  showSliders();
   fillDownloadSizes(state);
   offerDevices(state);
 }
@@ -452,6 +569,29 @@ function wire() {
     find("#draw-form", HTMLFormElement).requestSubmit();
   });
   $("#copy-link").addEventListener("click", copyLink);
+  for (const field of [varietyField(), distanceField()]) {
+    field.addEventListener("input", () => {
+      delete field.dataset.exact; // the slider's own number from now on
+      showSliders();
+    });
+  }
+  varietyField().addEventListener("change", () => page && find("#draw-form", HTMLFormElement).requestSubmit());
+  distanceField().addEventListener("change", () => {
+    if (!page || !page.shown) return;
+    window.history.replaceState(null, "", linkFor(page, page.shown.request));
+    drawVariations(page, page.shown.faces[0], (face) => page && pickFace(page, face));
+  });
+  $("#vary-close").addEventListener("click", () => {
+    if (!page || !page.shown) return;
+    page.varying = false;
+    hideVariations();
+    window.history.replaceState(null, "", linkFor(page, page.shown.request));
+  });
+  $("#seed-face").addEventListener("click", () => {
+    if (!page) return;
+    page.variation = null;
+    find("#draw-form", HTMLFormElement).requestSubmit();
+  });
   wireOpening();
   wirePreview();
   $("#download-all").addEventListener("click", downloadAll);

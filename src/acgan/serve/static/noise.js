@@ -3,6 +3,8 @@
 //   key     = mix64(seed + stream * 2**63)          stream 0: noise, 1: "random" colours
 //   word[i] = mix64(key + (i + 1) * GOLDEN)         the i-th output of SplitMix64 started at key
 //   noise   = Box-Muller over pairs of words, in float64 with + - * / and sqrt only, then float32
+// and a variation of a face ("Variations of a face") moves that float64 noise, step by step, before the rounding:
+//   key[j]  = mix64(key[j-1] + (index + 1) * GOLDEN) >> 1,   z[j] = sqrt(1 - d*d) * z[j-1] + d * noise64(key[j])
 // Only IEEE-exact operations are used (no Math.log, Math.cos: their last bit differs between engines and libms).
 
 const MASK = (1n << 64n) - 1n;
@@ -13,6 +15,8 @@ const TWO_53 = 2 ** 53;
 const SQRT_HALF = 0.7071067811865476;
 const LN2 = 0.6931471805599453;
 const HALF_PI = 1.5707963267948966;
+
+/** @typedef {import("./contract.js").Move} Move */
 
 /** @param {bigint} z */
 function mix64(z) {
@@ -73,14 +77,14 @@ function cosSinTurns(u) {
 }
 
 /**
- * The noise of one seed (a BigInt or a safe integer): zDim standard-normal float32 numbers.
+ * The noise of one seed in float64, before its rounding to float32 (seeds.py's seed_noise64).
  * @param {bigint | number} seed
  * @param {number} zDim
  */
-export function noiseForSeed(seed, zDim) {
+function seedNoise64(seed, zDim) {
   const pairs = Math.ceil(zDim / 2);
   const words = streamWords(seed, NOISE_STREAM, 2 * pairs);
-  const noise = new Float32Array(zDim); // storing rounds float64 to float32, as numpy's astype does
+  const noise = new Float64Array(zDim);
   for (let j = 0; j < pairs; j += 1) {
     const radiusU = (TWO_53 - Number(words[2 * j] >> 11n)) / TWO_53;
     const angleU = Number(words[2 * j + 1] >> 11n) / TWO_53;
@@ -90,6 +94,46 @@ export function noiseForSeed(seed, zDim) {
     if (2 * j + 1 < zDim) noise[2 * j + 1] = radius * sin;
   }
   return noise;
+}
+
+/**
+ * The noise of one seed (a BigInt or a safe integer): zDim standard-normal float32 numbers.
+ * @param {bigint | number} seed
+ * @param {number} zDim
+ */
+export function noiseForSeed(seed, zDim) {
+  return Float32Array.from(seedNoise64(seed, zDim)); // rounds float64 to float32 (to nearest even), as astype does
+}
+
+/**
+ * The noise of a face: its seed's, moved by each of its moves in float64 (seeds.py's noise_for_faces), then
+ * rounded to float32 once. A face without moves has its seed's noise, bit for bit.
+ * @param {{seed: bigint, moves?: Move[]}} face
+ * @param {number} zDim
+ */
+export function noiseForFace({ seed, moves = [] }, zDim) {
+  let noise = seedNoise64(seed, zDim);
+  let key = BigInt(seed);
+  for (const [index, distance] of moves) {
+    key = mix64((key + BigInt(index + 1) * GOLDEN) & MASK) >> 1n;
+    const step = seedNoise64(key, zDim);
+    const keep = Math.sqrt(1 - distance * distance);
+    // Two products and a sum, each rounded: JavaScript never fuses them, and numpy computes them the same way.
+    noise = noise.map((value, i) => keep * value + distance * step[i]);
+  }
+  return Float32Array.from(noise);
+}
+
+/**
+ * Noise pulled toward its mean by `truncation` (seeds.py's truncated): each float32 number times the truncation
+ * rounded to float32, as a float32 tensor times a Python float computes it (at 1, the same numbers).
+ * @param {Float32Array} noise
+ * @param {number} truncation
+ */
+export function truncated(noise, truncation) {
+  const factor = Math.fround(truncation);
+  // The float64 product of two float32 numbers is exact, so one rounding to float32 is the float32 product.
+  return noise.map((value) => value * factor);
 }
 
 /**

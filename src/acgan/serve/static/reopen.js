@@ -1,8 +1,11 @@
 // Opening a PNG that acgan wrote, to draw its face again: the page's `acgan generate --like`. Every face acgan
 // writes (the CLI, the Python API, the server, this page) carries what made it as JSON in a tEXt chunk "acgan"
-// (acgan/sample/records.py): a face {source, step, seed, hair, eyes}, or a grid {source, step, faces: [...]}.
+// (acgan/sample/records.py): a face {source, step, seed, hair, eyes}, or a grid {source, step, faces: [...]}; a
+// variation has its "moves", a face drawn at a truncation other than 1 has "truncation" beside the source.
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** @typedef {import("./contract.js").Move} Move */
 
 export class NotAFace extends Error {}
 
@@ -31,11 +34,20 @@ function pngText(png, keyword) {
 }
 
 /**
- * The face (its seed exact, its colours) a PNG acgan wrote names: the first face of a grid. A NotAFace names the
- * file and says what is wrong.
+ * Whether `moves` is a list of [index, distance] pairs of numbers (the page checks them against the contract).
+ * @param {unknown} moves
+ */
+function areMoves(moves) {
+  return Array.isArray(moves) && moves.every((move) => Array.isArray(move) && move.length === 2
+    && move.every((number) => typeof number === "number"));
+}
+
+/**
+ * The face (its seed exact, its colours, its moves) a PNG acgan wrote names, the first face of a grid, and the
+ * truncation it was drawn at (undefined: the default). A NotAFace names the file and says what is wrong.
  * @param {Uint8Array} png
  * @param {string} name  the file's name, for the message
- * @returns {{seed: bigint, hair: string, eyes: string}}
+ * @returns {{seed: bigint, hair: string, eyes: string, moves: Move[], truncation: number | undefined}}
  */
 export function faceOfPng(png, name) {
   const text = pngText(png, "acgan");
@@ -55,5 +67,10 @@ export function faceOfPng(png, name) {
       || typeof face.eyes !== "string") {
     throw new NotAFace(`${name}: its acgan metadata is not a face (a seed, hair and eyes).`);
   }
-  return { seed: BigInt(face.seed), hair: face.hair, eyes: face.eyes };
+  const moves = face.moves ?? [];
+  const truncation = record.truncation;
+  if (!areMoves(moves) || !(truncation === undefined || typeof truncation === "number")) {
+    throw new NotAFace(`${name}: its acgan metadata has moves or a truncation that are not numbers.`);
+  }
+  return { seed: BigInt(face.seed), hair: face.hair, eyes: face.eyes, moves, truncation };
 }

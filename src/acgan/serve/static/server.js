@@ -6,12 +6,14 @@ import { jsonText } from "./seeds.js";
 
 /**
  * @typedef {import("./contract.js").Contract} Contract
- * @typedef {import("./contract.js").ColourPair} ColourPair
  * @typedef {import("./contract.js").DrawRequest} DrawRequest
  * @typedef {import("./contract.js").Face} Face
  * @typedef {import("./contract.js").FaceGenerator} FaceGenerator
  * @typedef {import("./contract.js").Morph} Morph
  * @typedef {import("./contract.js").MorphRequest} MorphRequest
+ * @typedef {import("./contract.js").Move} Move
+ * @typedef {import("./contract.js").RecolourRequest} RecolourRequest
+ * @typedef {import("./contract.js").VariationsRequest} VariationsRequest
  * @typedef {{seed: number, hair: string, eyes: string, png: string}} FaceJSON  a face as the API answers it
  */
 
@@ -53,13 +55,14 @@ const json = async (path, body) => (await request(path, body)).json();
 const png = (base64) => `data:image/png;base64,${base64}`;
 
 /**
- * A face of the API's answer, with the seed the page asked for: JSON numbers lose digits past 2**53, so the
- * page keeps its own BigInt seeds and reads only the colours (a "random" one resolved) and the picture.
- * @param {bigint} seed
+ * A face of the API's answer, with the seed and moves the page asked for: JSON numbers lose digits past 2**53, so
+ * the page keeps its own BigInt seeds and reads only the colours (a "random" one resolved) and the picture.
+ * @param {{seed: bigint, moves: Move[], truncation: number}} asked
  * @param {FaceJSON} face
  * @returns {Face}
  */
-const faceOf = (seed, face) => ({ seed, hair: face.hair, eyes: face.eyes, png: png(face.png) });
+const faceOf = ({ seed, moves, truncation }, face) => ({ seed, moves, truncation, hair: face.hair, eyes: face.eyes,
+  png: png(face.png) });
 
 /** @implements {FaceGenerator} */
 class ServerFaceGenerator {
@@ -75,31 +78,43 @@ class ServerFaceGenerator {
     this.gpuOffered = false;
   }
 
-  /** @param {DrawRequest} request */
-  async generate({ seed, n, hair, eyes }) {
-    const data = await json("api/generate", { seed, n, hair, eyes });
-    return data.faces.map((/** @type {FaceJSON} */ f, /** @type {number} */ k) => faceOf(seed + BigInt(k), f));
+  /**
+   * n faces; a request with moves is a variation, which /api/generate does not draw: /api/recolour draws it.
+   * @param {DrawRequest} request
+   */
+  async generate({ seed, n, hair, eyes, moves, truncation }) {
+    if (moves.length) return this.recolour({ seed, moves, pairs: [{ hair, eyes }], truncation });
+    const data = await json("api/generate", { seed, n, hair, eyes, truncation });
+    return data.faces.map((/** @type {FaceJSON} */ f, /** @type {number} */ k) => faceOf(
+      { seed: seed + BigInt(k), moves, truncation }, f));
   }
 
-  /** @param {{seed: bigint, pairs: ColourPair[]}} request */
-  async recolour({ seed, pairs }) {
+  /** @param {RecolourRequest} request */
+  async recolour({ seed, moves, pairs, truncation }) {
     const most = this.contract.limits.maxFaces;
     const faces = [];
     for (let i = 0; i < pairs.length; i += most) {
-      const data = await json("api/recolour", { seed, pairs: pairs.slice(i, i + most) });
-      faces.push(...data.faces.map((/** @type {FaceJSON} */ f) => faceOf(seed, f)));
+      const data = await json("api/recolour", { seed, moves, pairs: pairs.slice(i, i + most), truncation });
+      faces.push(...data.faces.map((/** @type {FaceJSON} */ f) => faceOf({ seed, moves, truncation }, f)));
     }
     return faces;
+  }
+
+  /** @param {VariationsRequest} request */
+  async variations({ like, n, distance, truncation }) {
+    const data = await json("api/variations", { like, n, distance, truncation });
+    return data.faces.map((/** @type {FaceJSON} */ f, /** @type {number} */ k) => faceOf(
+      { seed: like.seed, moves: [...like.moves, [k, distance]], truncation }, f));
   }
 
   /**
    * @param {MorphRequest} request
    * @returns {Promise<Morph>}
    */
-  async morph({ from, to, steps }) {
-    const data = await json("api/morph", { from, to, steps });
+  async morph({ from, to, steps, truncation }) {
+    const data = await json("api/morph", { from, to, steps, truncation });
     return {
-      from: faceOf(from.seed, data.from), to: faceOf(to.seed, data.to),
+      from: faceOf({ ...from, truncation }, data.from), to: faceOf({ ...to, truncation }, data.to),
       frames: data.frames.map(png), gif: `data:image/gif;base64,${data.gif}`,
     };
   }
@@ -112,8 +127,9 @@ class ServerFaceGenerator {
    */
   async picture(face, size) {
     if (size === this.contract.resolution) return new Blob([bytesOf(face.png)], { type: "image/png" });
-    const body = { seed: face.seed, n: 1, hair: face.hair, eyes: face.eyes, size, format: "png" };
-    return (await request("api/generate", body)).blob();
+    const { seed, moves, hair, eyes, truncation } = face;
+    const body = { seed, moves, pairs: [{ hair, eyes }], size, format: "png", truncation };
+    return (await request("api/recolour", body)).blob();
   }
 }
 
