@@ -1,4 +1,5 @@
-"""The page's speed in chromium: how long the first faces take to appear, and a redraw of 8 faces after a colour tap.
+"""The page's speed in chromium: how long the first faces take to appear, a redraw of 8 faces after a colour tap,
+and a row of 8 variations after a variation is picked (More like this).
 
     python benchmarks/page_speed.py                  # the shipped model, every mode
     python benchmarks/page_speed.py --modes site     # one mode; --run RUN for a run's generator instead
@@ -7,8 +8,9 @@ Modes: "server" (`acgan serve`: the API draws), "site" (the folder `acgan site` 
 host that sends no headers; the page's service worker provides cross-origin isolation), "site-headers" (the same
 folder on a host that sends COOP/COEP itself). First faces: from navigation to the first 8 faces on the page, in a
 fresh browser profile (the site's includes loading the model, and the service worker's one reload). Redraw: the
-median over --taps colour taps of the time from the tap to the 8 new faces on the page. Numbers only: no test
-asserts a time (docs/TESTING.md).
+median over --taps colour taps of the time from the tap to the 8 new faces on the page. Variations: the median over
+--taps picks of a variation of the time from the click to its own row of 8 variations on the page. Numbers only: no
+test asserts a time (docs/TESTING.md).
 """
 
 from __future__ import annotations
@@ -34,9 +36,12 @@ from acgan.serve.site import build_site
 
 CHROMIUM = "/usr/bin/chromium"
 ISOLATION = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
-# Every time the page marks a draw done (#draw-form's data-done), in ms since navigation.
+# Every time the page marks a draw done (#draw-form's data-done) or a row of variations (#variations'), in ms since
+# navigation.
 RECORD_DRAWS = """window.__draws = [];
-new MutationObserver(() => window.__draws.push(performance.now())).observe(document, {
+window.__rows = [];
+new MutationObserver((changes) => changes.forEach((change) => (change.target.id === "variations" ? window.__rows
+    : window.__draws).push(performance.now()))).observe(document, {
     subtree: true, attributes: true, attributeFilter: ["data-done"]});"""
 TAP_AND_WAIT = """async (colour) => {
     const before = window.__draws.length;
@@ -44,6 +49,13 @@ TAP_AND_WAIT = """async (colour) => {
     document.querySelector(`#hair-swatches input[value="${colour}"]`).click();
     while (window.__draws.length === before) await new Promise((resolve) => setTimeout(resolve, 2));
     return window.__draws[before] - start;
+}"""
+PICK_AND_WAIT = """async (index) => {
+    const before = window.__rows.length;
+    const start = performance.now();
+    document.querySelector(`#variations figure[data-index="${index}"] a`).click();
+    while (window.__rows.length === before) await new Promise((resolve) => setTimeout(resolve, 2));
+    return window.__rows[before] - start;
 }"""
 
 
@@ -111,9 +123,13 @@ def measure(url: str, hair: list[str], taps: int) -> dict[str, object]:
         page.wait_for_function("() => window.__draws && window.__draws.length > 0", polling=10)
         first = page.evaluate("() => window.__draws[0]")
         redraws = [page.evaluate(TAP_AND_WAIT, hair[1 + i % (len(hair) - 1)]) for i in range(taps)]
+        page.locator("#results figure").first.get_by_role("button", name="More").click()  # the first row
+        page.wait_for_function("() => window.__rows.length > 0", polling=10)
+        rows = [page.evaluate(PICK_AND_WAIT, i % 8) for i in range(taps)]
         facts = page.evaluate("() => [crossOriginIsolated, navigator.hardwareConcurrency]")
         context.close()
-    return {"first": first, "redraw": statistics.median(redraws), "isolated": facts[0], "cores": facts[1]}
+    return {"first": first, "redraw": statistics.median(redraws), "variations": statistics.median(rows),
+            "isolated": facts[0], "cores": facts[1]}
 
 
 def main() -> None:
@@ -126,16 +142,16 @@ def main() -> None:
     model = load(args.run)
     hair = list(model.vocab.hair)
     print(f"{model.source} ({model.resolution} px) | 8 faces a draw | "
-          f"redraw: median of {args.taps} colour taps")
-    print("| mode | cross-origin isolated | cores | first faces ms | redraw ms |")
-    print("|---|---|---:|---:|---:|")
+          f"redraw: median of {args.taps} colour taps | variations: median of {args.taps} picks")
+    print("| mode | cross-origin isolated | cores | first faces ms | redraw ms | 8 variations ms |")
+    print("|---|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as folder:
         site = build_site(model, Path(folder) / "site").folder if set(args.modes) - {"server"} else None
         for mode in args.modes:
             with acgan_serve(args.run) if mode == "server" else static_host(site, mode == "site-headers") as url:
                 result = measure(url, hair, args.taps)
             print(f"| {mode} | {result['isolated']} | {result['cores']} | {result['first']:.0f} | "
-                  f"{result['redraw']:.0f} |")
+                  f"{result['redraw']:.0f} | {result['variations']:.0f} |")
 
 
 if __name__ == "__main__":

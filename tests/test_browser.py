@@ -525,6 +525,11 @@ def test_more_like_this_varies_a_face_and_its_variations_again(page, base_url: s
     assert np.array_equal(face_pixels(page, "#results img")[0], before)
     variations_shown(page, green, 0.4)
 
+    page.get_by_role("button", name="Back to the seed's face").click()
+    variations_shown(page, Face(8, "green", "red"), 0.4)
+    assert "moves" not in parse_qs(urlsplit(page.url).query)
+    assert same_face(face_pixels(page, "#results img")[0], python_face(model, "green", "red", 8))
+
 
 def test_the_variety_slider_draws_at_that_truncation_and_a_variations_png_reopens(
         page, base_url: str, model: FaceGenerator, run_dir: Path, tmp_path: Path) -> None:
@@ -644,7 +649,11 @@ def test_bad_input_is_explained_on_the_page(page, base_url: str, model: FaceGene
     # Issue 21 #18: a count or seed in a link is digits only; Number() would read "1e1" as 10 and the rest as 1.
     for query, refusal in (("n=1e1&seed=3", f"Faces: a whole number from 1 to {MAX_FACES}."),
                            ("n=0.9999999999999999999&seed=3", f"Faces: a whole number from 1 to {MAX_FACES}."),
-                           ("n=2&seed=1e1", "Seed: a whole number, 0 or more.")):
+                           ("n=2&seed=1e1", "Seed: a whole number, 0 or more."),
+                           ("n=1&seed=3&moves=3:0.4,5", "Moves: index:distance pairs joined by commas (as "
+                            "3:0.4,5:0.4), at most 64 moves, each an index from 0 to 9999 and a distance above 0, "
+                            "at most 1."),
+                           ("n=1&seed=3&truncation=0", "Variety (truncation): a number above 0, at most 1.")):
         open_page(page, f"{base_url}/?hair=blue&eyes=red&{query}")
         alert.wait_for()
         assert alert.inner_text() == refusal

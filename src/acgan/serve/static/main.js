@@ -72,7 +72,7 @@ function applyLinkedVariation(state, params) {
     variations.distance], [5, variations.distance]])}), ${movesRule(variations)}.`
     : variety === null ? `Variety (truncation): a number above ${truncation.above}, at most ${truncation.max}.`
       : distance === null ? `Distance: a number above ${variations.above}, at most ${variations.max}.` : null;
-  if (state.linkError || moves === null || variety === null || distance === null) return;
+  if (moves === null || variety === null || distance === null) return;
   state.variation = /^\d+$/.test(seed) ? { seed: BigInt(seed), moves } : null;
   setSlider(varietyField(), variety);
   setSlider(distanceField(), distance);
@@ -151,8 +151,8 @@ function faceCard(state, face, index) {
       element("span", { class: "seed", textContent: `#${face.seed}` }),
       state.colours.tag("hair", face.hair, "hair"), state.colours.tag("eyes", face.eyes, "eyes")),
     element("div", { class: "actions" },
-      action("More", "More like this: faces near this one", `More faces like face ${face.seed}`,
-        () => pickFace(state, face)),
+      action("More like this", "Faces near this one, to pick from and vary again",
+        `More faces like face ${face.seed}`, () => pickFace(state, face)),
       action("Keep", "Keep this face, change the colours", `Keep face ${face.seed} and change its colours`,
         (button) => keepFace(state, face, button)),
       action("From", "Start the morph with this face", `Start the morph with face ${face.seed}`,
