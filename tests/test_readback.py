@@ -4,6 +4,9 @@ the colours asked for."""
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,7 @@ from acgan.judge.readback import READ_BACK_TRIES, agreeing_faces, reads_as_asked
 from acgan.judge.tagger import Tagger, TaggerConfig, TaggerNet, load_tagger, save_tagger
 from acgan.sample.outputs import face_name
 from acgan.sample.shipped import shipped_tagger
+from acgan.serve.app import create_app
 
 
 def write_png(path: Path, pixels, record: dict | None = None) -> Path:
@@ -122,3 +126,54 @@ def test_read_back_refuses_what_it_cannot_check(tmp_path: Path) -> None:
     with pytest.raises(UserError) as caught:
         agreeing_faces(acgan.load(), acgan.load().requested("blue", "red", 1, 0), other)
     assert str(caught.value).startswith("the tagger knows other colours than the model")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator:
+    with warnings.catch_warnings():  # starlette's TestClient warns that it will move to httpx2
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    with TestClient(create_app(acgan.load()), base_url="http://localhost") as test_client:
+        yield test_client
+
+
+def test_the_server_shows_the_colours_read_back_in_each_face(client) -> None:
+    model, tagger = acgan.load(), load_tagger(shipped_tagger())
+    response = client.post("/api/generate", json={"hair": HARD[0], "eyes": HARD[1], "n": 8, "seed": 0,
+                                                  "read_back": "show"})
+    assert response.status_code == 200, response.text
+    hair, eyes, _ = tagger.run(model.draw_faces(model.requested(*HARD, n=8, seed=0)))
+    assert [face["read"] for face in response.json()["faces"]] == [
+        {"hair": tagger.vocab.hair[h], "eyes": tagger.vocab.eyes[e]} for h, e in zip(hair, eyes, strict=True)]
+    plain = client.post("/api/generate", json={"hair": HARD[0], "eyes": HARD[1], "n": 2, "seed": 0})
+    assert [face["read"] for face in plain.json()["faces"]] == [None, None]
+
+
+def test_the_server_keeps_only_faces_whose_colours_read_back(client) -> None:
+    model = acgan.load()
+    chosen = agreeing_faces(model, model.requested(*HARD, n=8, seed=0))
+    response = client.post("/api/variations", json={"like": {"seed": 3, "hair": HARD[0], "eyes": HARD[1]},
+                                                    "read_back": "only"})
+    assert response.status_code == 200, response.text
+    expected = agreeing_faces(model, model.variation_faces((3, *HARD)))
+    assert [(face["seed"], [tuple(move) for move in face["moves"]]) for face in response.json()["faces"]] == [
+        (face.seed, list(face.moves)) for face in expected.faces]
+    agreeing = [face["read"] == {"hair": HARD[0], "eyes": HARD[1]} for face in response.json()["faces"]]
+    assert agreeing.count(False) <= expected.unread + 1  # a face may read otherwise in another batch
+    generated = client.post("/api/generate", json={"hair": HARD[0], "eyes": HARD[1], "n": 8, "seed": 0,
+                                                   "read_back": "only"})
+    assert [face["moves"] for face in generated.json()["faces"]] == [
+        [list(move) for move in face.moves] for face in chosen.faces]
+
+
+def test_read_back_is_a_422_for_a_model_with_other_colours() -> None:
+    model = acgan.load()
+    other = replace(model, vocab=Vocabulary(("teal", *model.vocab.hair[1:]), model.vocab.eyes))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    with TestClient(create_app(other), base_url="http://localhost") as test_client:
+        response = test_client.post("/api/generate", json={"hair": "teal", "eyes": "red", "read_back": "show"})
+    assert response.status_code == 422 and response.json()["message"] == (
+        "read_back: the shipped tagger reads the shipped colours, and this model has others: colours cannot be read "
+        "back here")
