@@ -5,22 +5,27 @@ opens such a site in chromium."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import onnx
 import onnx.numpy_helper
 import pytest
+import torch
 from typer.testing import CliRunner
 
 import acgan
 from acgan.cli import app
+from acgan.data.vocab import Vocabulary
 from acgan.errors import UserError
+from acgan.judge.tagger import load_tagger
 from acgan.sample.contract import MAX_SEED
 from acgan.sample.export import export_onnx
 from acgan.sample.generator import load_onnx
+from acgan.sample.shipped import shipped_tagger
 from acgan.serve.page import static_folder
-from acgan.serve.site import ISOLATION_WORKER, find_ort, repo_web_folder
+from acgan.serve.site import ISOLATION_WORKER, find_ort, repo_web_folder, write_tagger
 from tests.test_serve import build_tiny_run
 
 runner = CliRunner()
@@ -108,6 +113,28 @@ def test_model_json_says_what_the_page_needs(site: Path, packed: Path) -> None:
     assert runtime["version"] == PINNED["onnxruntime-web"] and runtime["webgpu"] is False
     assert {name: (site / name).stat().st_size for name in runtime["files"]} == runtime["files"]
     assert sorted(p.name for p in (site / "ort").iterdir()) == sorted(Path(n).name for n in runtime["files"])
+
+
+def test_the_tagger_reads_the_faces_as_pytorch_reads_them(site: Path, packed: Path) -> None:
+    """The page reads colours back with model/tagger.onnx: the shipped tagger, its input the generator's output (here
+    32 px, resized inside the graph to the tagger's 64 as Tagger.run resizes), the same colours as PyTorch's."""
+    import onnxruntime as ort
+
+    meta = json.loads((site / "model" / "model.json").read_text())["tagger"]
+    assert meta["bytes"] == (site / meta["file"]).stat().st_size
+    model, tagger = acgan.load(packed), load_tagger(shipped_tagger())
+    faces = torch.cat([model.generate_tensor(hair, eyes, 8, seed) for hair, eyes, seed in
+                       (("blue", "red", 0), ("pink", "gray", 100), ("random", "random", 7))])
+    hair, eyes = ort.InferenceSession(str(site / meta["file"])).run(["hair", "eyes"], {"image": faces.numpy()})
+    expected_hair, expected_eyes, _ = tagger.run(faces)
+    assert hair.shape == (24, 12) and eyes.shape == (24, 11)
+    assert hair.argmax(1).tolist() == expected_hair.tolist() and eyes.argmax(1).tolist() == expected_eyes.tolist()
+
+
+def test_a_model_with_other_colours_gets_no_tagger(packed: Path, tmp_path: Path) -> None:
+    model = acgan.load(packed)
+    other = replace(model, vocab=Vocabulary(("teal", *model.vocab.hair[1:]), model.vocab.eyes))
+    assert write_tagger(tmp_path, other) is None and not (tmp_path / "model").exists()
 
 
 def test_building_again_replaces_the_site_it_wrote_and_leaves_nothing_beside_it(site: Path, packed: Path) -> None:

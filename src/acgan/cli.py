@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -34,6 +34,9 @@ from acgan.sample.contract import (
     Face,
 )
 from acgan.train.settings import Settings, coerce, field_types, load_config_file
+
+if TYPE_CHECKING:  # drawing imports PyTorch, which `acgan --help` and `--version` do without
+    from acgan.sample.generator import FaceGenerator
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Train an ACGAN that draws anime faces with the hair and eye colours you ask for.")
@@ -62,12 +65,14 @@ def option_truncation(value: float | None, default: float) -> float:
     return default if value is None else truncation_of(value, "--truncation")
 
 
-def option_variations(count: int | None, all_pairs: bool, from_file: Path | None) -> int:
-    """--variations (VARIATIONS when only --distance is given), which varies one face: not a table or a file's."""
-    if all_pairs or from_file is not None:
-        other = "--all-pairs" if all_pairs else "--from-file"
+def refuse_one_face_options(all_pairs: bool, variations: int | None, distance: float | None, read_back: bool) -> None:
+    """--variations and --distance vary one face, --read-back checks faces drawn one by one: not a table's or a
+    file's."""
+    other = "--all-pairs" if all_pairs else "--from-file"
+    if variations is not None or distance is not None:
         raise UserError(f"--variations varies one face; it does not go with {other}")
-    return VARIATIONS if count is None else count
+    if read_back:
+        raise UserError(f"--read-back checks the faces of -n, --like or --variations; it does not go with {other}")
 
 
 def option_distance(value: float | None) -> float:
@@ -75,6 +80,32 @@ def option_distance(value: float | None) -> float:
     from acgan.sample.arguments import distance_of
 
     return VARIATION_DISTANCE if value is None else distance_of(value, "--distance")
+
+
+def write_from_file(model: FaceGenerator, from_file: Path, seed: int, out: Path, size: int | None,
+                    skip_bad: bool) -> str:
+    """--from-file: one PNG per line, face k of the file (counting the lines skipped) from seed + k, so skipping a
+    line moves no other face."""
+    from acgan.data.tags import read_tags
+    from acgan.sample.outputs import write_named
+
+    table = read_tags(from_file, model.vocab, skip_bad)
+    lines = sorted([row.line for row in table.rows] + [int(bad.line or 0) for bad in table.bad])
+    named = [(row.image_id, Face(seed + lines.index(row.line), row.hair, row.eyes)) for row in table.rows]
+    message = write_named(model, named, out, size)
+    if table.bad:
+        message += f"; skipped {len(table.bad)} bad line(s), the first: {table.bad[0]}"
+    return message
+
+
+def write_read_back(model: FaceGenerator, faces: list[Face], out: Path, separate: bool, size: int | None) -> str:
+    """--read-back: the faces, each replaced by the first fresh candidate whose colours the shipped tagger reads as
+    asked when its own do not (judge/readback.py)."""
+    from acgan.judge.readback import READ_BACK_TRIES, agreeing_faces
+    from acgan.sample.outputs import write_faces
+
+    chosen = agreeing_faces(model, faces)
+    return f"{write_faces(model, chosen.faces, out, separate, size)}; {chosen.summary(READ_BACK_TRIES)}"
 
 
 def version_callback(value: bool) -> None:
@@ -173,9 +204,12 @@ def generate(
     distance: Annotated[float | None, typer.Option(
         help="With --variations: how far each moves from the face, above 0 and at most 1 (1: as far as any other "
              f"face) [default: {VARIATION_DISTANCE}].", show_default=False)] = None,
+    read_back: Annotated[bool, typer.Option(
+        help="Only faces whose colours the shipped tagger reads back as asked: a face that does not gives way to "
+             "the first of up to 7 fresh faces of its colours that does (its PNG names it, so --like draws it "
+             "again).")] = False,
 ) -> None:
     """Draw faces with the colours you ask for (random ones when none are given)."""
-    from acgan.data.tags import read_tags
     from acgan.sample import outputs
     from acgan.sample.generator import load
     from acgan.sample.records import faces_from_png
@@ -186,26 +220,24 @@ def generate(
         model = load(recorded_model(maker.source, like) if run is None and maker is not None and like is not None
                      else run, checkpoint)
         model = model.with_truncation(option_truncation(truncation, maker.truncation if maker else TRUNCATION))
-        if variations is not None or distance is not None:
-            count = option_variations(variations, all_pairs, from_file)
-            faces = model.variation_faces(like or Face(seed, hair, eyes), count, option_distance(distance))
-            outputs.check_count(len(faces), separate or len(faces) == 1)
-            message = outputs.write_faces(model, faces, out, separate, size)
-        elif all_pairs:
+        if all_pairs or from_file is not None:
+            refuse_one_face_options(all_pairs, variations, distance, read_back)
+        if all_pairs:
             message = outputs.write_all_pairs(model, seed, out, size)
         elif from_file is not None:
-            table = read_tags(from_file, model.vocab, skip_bad)
-            # Face k of the file (counting the lines skipped) uses seed + k: skipping a line moves no other face.
-            lines = sorted([row.line for row in table.rows] + [int(bad.line or 0) for bad in table.bad])
-            named = [(row.image_id, Face(seed + lines.index(row.line), row.hair, row.eyes)) for row in table.rows]
-            message = outputs.write_named(model, named, out, size)
-            if table.bad:
-                message += f"; skipped {len(table.bad)} bad line(s), the first: {table.bad[0]}"
-        elif wanted is not None:
-            message = outputs.write_faces(model, wanted, out, separate, size)
+            message = write_from_file(model, from_file, seed, out, size, skip_bad)
         else:
-            outputs.check_count(n, separate or n == 1)
-            message = outputs.write_faces(model, model.requested(hair, eyes, n, seed), out, separate, size)
+            if variations is not None or distance is not None:
+                faces = model.variation_faces(like or Face(seed, hair, eyes), variations or VARIATIONS,
+                                              option_distance(distance))
+            elif wanted is not None:
+                faces = wanted
+            else:
+                outputs.check_count(n, separate or n == 1)
+                faces = model.requested(hair, eyes, n, seed)
+            outputs.check_count(len(faces), separate or len(faces) == 1)
+            message = write_read_back(model, faces, out, separate, size) if read_back \
+                else outputs.write_faces(model, faces, out, separate, size)
         print(message)
 
 

@@ -1,5 +1,6 @@
 """Colours read back from pictures (`acgan tagger read`): what the tagger sees in any image, and, for a face acgan
-wrote, whether that is what was asked for (its PNG metadata says).
+wrote, whether that is what was asked for (its PNG metadata says). And the opt-in filter `acgan generate --read-back`
+(`agreeing_faces`): each face whose colours do not read back gives way to a candidate that does.
 
 A picture of several faces (a grid, a morph strip) is refused: the tagger reads one face at a time.
 """
@@ -17,11 +18,15 @@ from PIL import Image
 from acgan.data.dataset import decode_image
 from acgan.data.face_data import to_unit_range
 from acgan.errors import UserError
-from acgan.judge.tagger import Tagger
-from acgan.sample.contract import MAX_PER_CALL
+from acgan.judge.tagger import Tagger, load_tagger
+from acgan.sample.contract import MAX_PER_CALL, Face
+from acgan.sample.generator import DRAW_BATCH, FaceGenerator
 from acgan.sample.records import faces_from_png
+from acgan.sample.shipped import shipped_tagger
 
 READ_BATCH = 256  # pictures decoded and read at once, so memory does not grow with the count
+READ_BACK_TRIES = 8  # candidates per face with --read-back: the face itself, then 7 fresh ones
+FRESH = 1.0  # a candidate is the face's variation at this distance: a face as unrelated as any other
 
 
 @dataclass(frozen=True)
@@ -77,3 +82,53 @@ def read_back(tagger: Tagger, paths: Sequence[Path]) -> Iterator[ReadBack]:
         hair, eyes, _ = tagger.run(to_unit_range(torch.from_numpy(images)))
         for path, wanted, h, e in zip(batch, asked, hair, eyes, strict=True):
             yield ReadBack(path, tagger.vocab.hair[h], tagger.vocab.eyes[e], wanted)
+
+
+@dataclass(frozen=True)
+class Agreeing:
+    """What `agreeing_faces` chose: a face per face asked for, and how many of them changed or never read back."""
+
+    faces: list[Face]
+    replaced: int  # faces that gave way to a candidate
+    unread: int  # faces none of whose candidates read back as asked: kept as asked
+
+    def summary(self, tries: int) -> str:
+        return (f"read back: {len(self.faces) - self.unread} of {len(self.faces)} faces as asked "
+                f"({self.replaced} replaced by a fresh candidate; {self.unread} not after {tries} tries, kept)")
+
+
+def agreeing_faces(model: FaceGenerator, faces: Sequence[Face], tagger: Tagger | None = None,
+                   tries: int = READ_BACK_TRIES) -> Agreeing:
+    """Each face, or in its place the first of its candidates whose hair and eyes `tagger` (default: the shipped
+    one) reads as the face's own:
+    candidate j (1 <= j < tries) is the face's variation (j - 1, FRESH), a new face of the same colours that its
+    record names by its moves, so a face chosen here is drawn again the same (`--like`). The same request always
+    chooses the same faces. A face none of whose candidates agree is kept as asked."""
+    tagger = tagger or load_tagger(shipped_tagger())
+    if tagger.vocab != model.vocab:
+        raise UserError("the tagger knows other colours than the model; read back needs a tagger trained on the "
+                        "model's colours (`acgan tagger train`)")
+    chosen, waiting = list(faces), list(range(len(faces)))
+    for attempt in range(tries):
+        candidates = [faces[i] if attempt == 0 else faces[i]._replace(moves=(*faces[i].moves, (attempt - 1, FRESH)))
+                      for i in waiting]
+        agrees = reads_as_asked(model, tagger, candidates)
+        for i, candidate, ok in zip(waiting, candidates, agrees, strict=True):
+            if ok:
+                chosen[i] = candidate
+        waiting = [i for i, ok in zip(waiting, agrees, strict=True) if not ok]
+        if not waiting:
+            break
+    replaced = sum(face != asked for face, asked in zip(chosen, faces, strict=True))
+    return Agreeing(chosen, replaced, len(waiting))
+
+
+def reads_as_asked(model: FaceGenerator, tagger: Tagger, faces: Sequence[Face]) -> list[bool]:
+    """Whether the tagger reads each face, as the model draws it, with the colours the face asks for."""
+    agrees = []
+    for start in range(0, len(faces), DRAW_BATCH):
+        batch = faces[start:start + DRAW_BATCH]
+        hair, eyes, _ = tagger.run(model.draw_faces(batch))
+        agrees += [(tagger.vocab.hair[h], tagger.vocab.eyes[e]) == (face.hair, face.eyes)
+                   for face, h, e in zip(batch, hair, eyes, strict=True)]
+    return agrees

@@ -41,6 +41,12 @@ Moves = Annotated[list[Move], Field(max_length=MAX_MOVES, description=(
     "docs/DESIGN.md 'Variations of a face'."))]
 
 
+ReadBack = Annotated[Literal["no", "show", "only"], Field(description=(
+    '"show": each face says which colours the shipped tagger reads in it ("read"); "only": also, a face whose '
+    "colours do not read back as asked gives way to the first of up to 7 fresh faces of its colours that do (its "
+    'moves name it), as `acgan generate --read-back`.'))]
+
+
 class Strict(BaseModel):
     """Unknown keys are refused: in a request, a misspelt field; in the contract, a key its schema lacks."""
 
@@ -63,6 +69,7 @@ class GenerateRequest(Strict):
     )
     size: Size | None = None
     truncation: Truncation = TRUNCATION
+    read_back: ReadBack = "no"
 
 
 class ColourPair(Strict):
@@ -110,6 +117,12 @@ class VariationsRequest(Strict):
     format: Literal["json", "png"] = Field("json", description='"png": one grid of the variations.')
     size: Size | None = None
     truncation: Truncation = TRUNCATION
+    read_back: ReadBack = "no"
+
+
+class ColoursRead(BaseModel):
+    hair: str
+    eyes: str
 
 
 class FaceOut(BaseModel):
@@ -117,6 +130,8 @@ class FaceOut(BaseModel):
     hair: str
     eyes: str
     moves: list[tuple[int, float]] = Field([], description="Empty for a seed's face; a variation's moves.")
+    read: ColoursRead | None = Field(None, description='With read_back "show" or "only": the colours the shipped '
+                                                       "tagger reads in the face.")
     png: str = Field(description="The face as base64 PNG (native resolution, metadata in an 'acgan' text chunk).")
 
 

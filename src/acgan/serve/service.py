@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
+import torch
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
@@ -27,6 +28,8 @@ from PIL import Image
 
 from acgan.data.vocab import UnknownColourError
 from acgan.errors import UserError
+from acgan.judge.readback import agreeing_faces
+from acgan.judge.tagger import Tagger, load_tagger
 from acgan.sample.contract import (
     MAX_REQUEST_PIXELS,
     NEW_SEED_BELOW,
@@ -37,11 +40,13 @@ from acgan.sample.contract import (
     face_json,
 )
 from acgan.sample.generator import FaceGenerator
-from acgan.sample.images import resized
+from acgan.sample.images import resized, to_pil
 from acgan.sample.pictures import Morph, MorphTooLargeError, face_png, faces_png, morph_scale
 from acgan.sample.seeds import check_seeds, colours_for
+from acgan.sample.shipped import shipped_tagger
 from acgan.serve.guards import HeavyWork, invalid
 from acgan.serve.schemas import (
+    ColoursRead,
     Contract,
     FaceOut,
     FacesResponse,
@@ -55,6 +60,7 @@ from acgan.serve.schemas import (
 
 Body = TypeVar("Body")
 Item = TypeVar("Item")
+Drawn = TypeVar("Drawn")
 DISCONNECT_POLL_S = 0.2  # how often a working request looks whether its client is still there
 CLIENT_GONE = 499  # the status logged for a request whose client left before its answer (nginx's number)
 SHUTTING_DOWN = 503
@@ -95,6 +101,8 @@ class FaceService:
         self.requests_lock = threading.Lock()
         self.working: set[threading.Event] = set()  # one per request at work: set, it stops at its next step
         self.stopping = False
+        self.tagger_lock = threading.Lock()
+        self.shipped_tagger: Tagger | None = None  # loaded when a request first asks for colours read back
 
     async def answer(self, http: Request, work: Callable[[Body, threading.Event], Response], body: Body) -> Response:
         """`work(body, gone)` in a worker thread, with `gone` set as soon as the client disconnects (or the server
@@ -140,9 +148,7 @@ class FaceService:
             raise invalid(("seed",), str(err), seed) from None
         faces = [self.face(seed + k, request.hair, request.eyes) for k in range(request.n)]
         self.check_pixels(request.n, request.size, "n")
-        with self.heavy.slot():
-            return self.faces_response(self.drawing_at(request.truncation), faces, seed, request.format,
-                                       request.size, gone)
+        return self.read_back_response(self.drawing_at(request.truncation), faces, seed, request, gone)
 
     def recolour(self, request: RecolourRequest, gone: threading.Event) -> Response:
         seed = new_seed() if request.seed is None else request.seed
@@ -161,8 +167,28 @@ class FaceService:
         except UserError as err:  # the face is as many moves from its seed's as a face may be
             raise invalid(("like", "moves"), str(err), len(like.moves)) from None
         self.check_pixels(request.n, request.size, "n")
+        return self.read_back_response(model, faces, like.seed, request, gone)
+
+    def read_back_response(self, model: FaceGenerator, faces: list[Face], first_seed: int,
+                           request: GenerateRequest | VariationsRequest, gone: threading.Event) -> Response:
+        """The faces' answer, with the colours read back in each (read_back "show"), or each face that does not read
+        back replaced by a fresh one that does ("only")."""
+        tagger = None if request.read_back == "no" else self.tagger(request.read_back)
         with self.heavy.slot():
-            return self.faces_response(model, faces, like.seed, request.format, request.size, gone)
+            if tagger is not None and request.read_back == "only":
+                faces = self.drawn(lambda: agreeing_faces(model, faces, tagger).faces, gone)
+            return self.faces_response(model, faces, first_seed, request.format, request.size, gone, tagger)
+
+    def tagger(self, read_back: str) -> Tagger:
+        """The shipped tagger, loaded once, when first asked for; a 422 about read_back for a model whose colours
+        it does not know."""
+        with self.tagger_lock:
+            if self.shipped_tagger is None:
+                self.shipped_tagger = load_tagger(shipped_tagger())
+        if self.shipped_tagger.vocab != self.model.vocab:
+            raise invalid(("read_back",), "the shipped tagger reads the shipped colours, and this model has others: "
+                                          "colours cannot be read back here", read_back)
+        return self.shipped_tagger
 
     def morph(self, request: MorphRequest, gone: threading.Event) -> Response:
         start = self.face(request.start.seed, request.start.hair, request.start.eyes, ("from",), request.start.moves)
@@ -183,7 +209,7 @@ class FaceService:
         """The model drawing with a request's truncation (its variety)."""
         return self.model.with_truncation(truncation)
 
-    def drawn(self, draw: Callable[[], list[Image.Image]], gone: threading.Event) -> list[Image.Image]:
+    def drawn(self, draw: Callable[[], Drawn], gone: threading.Event) -> Drawn:
         """What `draw` draws, one request at a time on the network; nothing for a client that has gone meanwhile."""
         with self.drawing:
             stop_if_gone(gone)
@@ -220,17 +246,25 @@ class FaceService:
             raise invalid((*loc, err.attribute), f"{err} (or {RANDOM!r})", value) from None
 
     def faces_response(self, model: FaceGenerator, faces: list[Face], first_seed: int, fmt: str, size: int | None,
-                       gone: threading.Event) -> Response:
-        drawn = self.drawn(lambda: model.faces(faces), gone)
-        images = [resized([image], size)[0] for image in until_gone(drawn, gone)]
+                       gone: threading.Event, tagger: Tagger | None = None) -> Response:
+        """The faces as JSON (each with the colours `tagger` reads in it, when given) or as one PNG."""
+        drawn = self.drawn(lambda: model.draw_faces(faces), gone)
+        read = [None] * len(faces) if tagger is None else self.drawn(lambda: colours_read(tagger, drawn), gone)
+        images = [resized([image], size)[0] for image in until_gone(to_pil(drawn), gone)]
         if fmt == "json":
-            out = [face_out(model, face, image) for face, image in until_gone(zip(faces, images, strict=True), gone)]
+            out = [face_out(model, face, image, seen)
+                   for face, image, seen in until_gone(zip(faces, images, read, strict=True), gone)]
             body = FacesResponse(seed=first_seed, resolution=model.resolution, faces=out)
             return JSONResponse(jsonable_encoder(body))
         headers = {"X-Acgan-Seed": str(first_seed), "X-Acgan-Faces": json.dumps([face_json(f) for f in faces])}
         return Response(faces_png(model, faces, images), media_type="image/png", headers=headers)
 
 
-def face_out(model: FaceGenerator, face: Face, image: Image.Image) -> FaceOut:
-    return FaceOut(seed=face.seed, hair=face.hair, eyes=face.eyes, moves=list(face.moves),
+def colours_read(tagger: Tagger, faces: torch.Tensor) -> list[ColoursRead | None]:
+    hair, eyes, _ = tagger.run(faces)
+    return [ColoursRead(hair=tagger.vocab.hair[h], eyes=tagger.vocab.eyes[e]) for h, e in zip(hair, eyes, strict=True)]
+
+
+def face_out(model: FaceGenerator, face: Face, image: Image.Image, read: ColoursRead | None = None) -> FaceOut:
+    return FaceOut(seed=face.seed, hair=face.hair, eyes=face.eyes, moves=list(face.moves), read=read,
                    png=b64(face_png(model, face, image)))

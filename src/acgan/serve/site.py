@@ -4,8 +4,10 @@
                            the service worker that adds the COOP/COEP headers a static host may not send, so the
                            page is cross-origin isolated and ONNX Runtime Web runs threads
     site/static/           its JavaScript and CSS: the same files as `acgan serve` (one page, two ways to draw)
-    site/model/            generator.onnx (weights stored as float16, computed in float32) and model.json (the
-                           contract GET /api/tags sends, sample/contract.py, and the files the page loads)
+    site/model/            generator.onnx (weights stored as float16, computed in float32), tagger.onnx (the
+                           shipped tagger, when it knows the model's colours: the page reads them back) and
+                           model.json (the contract GET /api/tags sends, sample/contract.py, and the files the
+                           page loads)
     site/ort/              ONNX Runtime Web from npm (web/package.json pins it; `make site` installs it)
 
 The page computes the noise of a seed in JavaScript exactly as acgan.sample.seeds does, so the site draws the faces
@@ -29,6 +31,7 @@ from typing import Any
 from acgan.errors import UserError
 from acgan.sample.contract import contract_json
 from acgan.sample.generator import FaceGenerator, load_onnx
+from acgan.sample.shipped import shipped_tagger
 from acgan.serve.page import static_folder
 from acgan.version import __version__
 
@@ -131,6 +134,27 @@ def write_model(folder: Path, model: FaceGenerator) -> Path:
     return path
 
 
+def write_tagger(folder: Path, model: FaceGenerator) -> Path | None:
+    """The shipped tagger as ONNX, reading faces as the generator draws them, when it knows the model's colours
+    (else None: the page then does not read colours back)."""
+    from acgan.judge.tagger import load_tagger
+    from acgan.judge.tagger_export import export_tagger
+
+    tagger = load_tagger(shipped_tagger())
+    if tagger.vocab != model.vocab:
+        return None
+    faces = model.generate_tensor(model.vocab.hair[0], model.vocab.eyes[0], n=16)
+    return export_tagger(tagger, model.resolution, folder / "model" / "tagger.onnx", faces)
+
+
+def tagger_json(path: Path, model: FaceGenerator) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {"file": "model/tagger.onnx", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+            "input": "image float32 (batch, 3, resolution, resolution) in [-1, 1]: the generator's output",
+            "outputs": {"hair": "float32 (batch, n_hair) logits, in the contract's hair order",
+                        "eyes": "float32 (batch, n_eyes) logits"}}
+
+
 def model_json(model: FaceGenerator, onnx_path: Path, runtime: dict[str, int], version: str,
                webgpu: bool) -> dict[str, Any]:
     """What the page needs to know before it loads anything: model.json, the contract and the files to load."""
@@ -205,6 +229,9 @@ def build_site(model: FaceGenerator, out: Path, ort: Path | None = None, webgpu:
         runtime = write_runtime(building, dist, webgpu)
         onnx_path = write_model(building, model)
         meta = model_json(model, onnx_path, runtime, ort_version(dist), webgpu)
+        tagger_path = write_tagger(building, model)
+        if tagger_path is not None:
+            meta["tagger"] = tagger_json(tagger_path, model)
         (building / MODEL_JSON).write_text(json.dumps(meta, indent=1))
         # Written last: a folder with this marker is whole, and holds exactly the files it lists.
         (building / SITE_MARKER).write_text(json.dumps({"acgan": __version__, "files": manifest(building)}))
