@@ -477,8 +477,8 @@ def variations_shown(page, face: Face, distance: float) -> list[np.ndarray]:
 def test_more_like_this_varies_a_face_and_its_variations_again(page, base_url: str, model: FaceGenerator,
                                                                tmp_path: Path) -> None:
     """Issue 23's refine loop: the row is Python's `model.variations`; a variation picked is the face (two moves
-    after two picks), drawn as Python draws it, in its link, its PNG, the Recent strip, a colour change, the morph,
-    and a reload."""
+    after two picks), drawn as Python draws it, in its link, its PNG, the Recent strip, the morph, Keep, a colour
+    change and a reload."""
     open_page(page, base_url + "/?hair=blue&eyes=red&n=2&seed=7")
     wait_for_faces(page, 2, 7, "blue", "red")
     page.get_by_role("button", name="More faces like face 8").click()
@@ -511,6 +511,11 @@ def test_more_like_this_varies_a_face_and_its_variations_again(page, base_url: s
     page.wait_for_function("() => document.querySelector('#morph-gif').alt.includes('to face 8')")
     last = page.locator("#morph-frames img").last.get_attribute("src")
     assert same_face(data_url_pixels(last), pixels(model.faces([face])[0]))  # the morph ends on the variation
+
+    page.locator("#results figure").first.get_by_role("button", name="Keep face 8 and change its colours").click()
+    page.locator("#keep-hair img").first.wait_for()
+    kept = face_pixels(page, "#keep-hair img")[model.vocab.hair.index("pink")]
+    assert same_face(kept, pixels(model.faces([face._replace(hair="pink")])[0]))  # Keep recolours the variation
 
     page.evaluate("window.scrollTo(0, 0)")
     choose(page, "hair", "green")  # a colour change keeps the moves
