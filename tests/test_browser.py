@@ -538,8 +538,8 @@ def test_more_like_this_varies_a_face_and_its_variations_again(page, base_url: s
 
 def test_the_variety_slider_draws_at_that_truncation_and_a_variations_png_reopens(
         page, base_url: str, model: FaceGenerator, run_dir: Path, tmp_path: Path) -> None:
-    """Variety is Python's truncation, in every draw, in the link and in the PNG; a variation's PNG that
-    `acgan generate --variations` wrote (at a truncation) opens to draw that variation again."""
+    """Variety is Python's truncation, in every draw (variations too), in the link and in the PNG; a variation's PNG
+    that `acgan generate --variations` wrote (at a truncation) opens to draw that variation again."""
     open_page(page, base_url + "/?hair=pink&eyes=blue&n=2&seed=40&truncation=0.7")
     wait_for_faces(page, 2, 40, "pink", "blue")
     assert page.locator("#variety-value").inner_text() == "0.7"
@@ -554,6 +554,12 @@ def test_the_variety_slider_draws_at_that_truncation_and_a_variations_png_reopen
     assert all(same_face(a, b) for a, b in zip(face_pixels(page, "#results img"), python, strict=True))
     data = Path(download_from_preview(page, 1).value.path()).read_bytes()
     assert png_record(data)["truncation"] == 0.5 and png_record(data)["seed"] == 41
+
+    page.locator("#results figure").nth(1).get_by_role("link").click()  # More like this, from the preview
+    page.get_by_role("dialog").get_by_role("button", name="More like this").click()
+    row = variations_shown(page, Face(41, "pink", "blue"), 0.4)
+    python = [pixels(image) for image in model.with_truncation(0.5).variations(Face(41, "pink", "blue"))]
+    assert all(same_face(a, b) for a, b in zip(row, python, strict=True))  # variations at that truncation too
 
     args = ["--hair", "blue", "--eyes", "red", "--seed", "31", "--variations", "3", "--distance", "0.7",
             "--truncation", "0.6", "--separate"]
