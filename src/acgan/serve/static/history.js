@@ -17,9 +17,13 @@ import { element } from "./dom.js";
 const LIMIT = 24;
 
 export class History {
-  /** @param {{source: string, step: number}} model  another model's seeds would be other faces */
-  constructor({ source, step }) {
+  /**
+   * @param {{source: string, step: number, truncation: {default: number}}} model  another model's seeds would be
+   *   other faces
+   */
+  constructor({ source, step, truncation }) {
     this.key = `acgan.history:${source}@${step}`;
+    this.truncation = truncation.default;
   }
 
   /** @returns {Entry[]} */
@@ -48,8 +52,8 @@ export class History {
    * @param {{png: string, hair: string, eyes: string}} first  its first face: the thumbnail and its colours
    */
   add(request, first) {
-    const entry = { ...request, seed: String(request.seed), id: requestId(request), thumbnail: first.png,
-      first: { hair: first.hair, eyes: first.eyes } };
+    const entry = { ...request, seed: String(request.seed), id: requestId(request, this.truncation),
+      thumbnail: first.png, first: { hair: first.hair, eyes: first.eyes } };
     this.save([entry, ...this.list().filter((e) => e.id !== entry.id)].slice(0, LIMIT));
   }
 
@@ -59,9 +63,15 @@ export class History {
   }
 }
 
-/** @param {{hair: string, eyes: string, n: number, seed: bigint | string, moves?: Move[], truncation?: number}} r */
-export function requestId({ hair, eyes, n, seed, moves = [], truncation }) {
-  return `${hair}|${eyes}|${n}|${seed}${moves.map(([k, d]) => `|${k}:${d}`).join("")}|t${truncation}`;
+/**
+ * A draw's identity among the recent ones: its colours, count and seed, and a variation's moves and a variety other
+ * than the default (so a draw kept before either existed is the same draw).
+ * @param {DrawRequest} request
+ * @param {number} defaultTruncation
+ */
+export function requestId({ hair, eyes, n, seed, moves, truncation }, defaultTruncation) {
+  const variety = truncation === defaultTruncation ? "" : `|t${truncation}`;
+  return `${hair}|${eyes}|${n}|${seed}${moves.map(([k, d]) => `|${k}:${d}`).join("")}${variety}`;
 }
 
 /**
