@@ -41,9 +41,11 @@ from typer.testing import CliRunner
 
 import acgan
 from acgan.cli import app as cli
+from acgan.judge.tagger import load_tagger
 from acgan.sample.contract import MAX_FACES, MAX_SEED, Face
 from acgan.sample.generator import FaceGenerator
 from acgan.sample.seeds import colours_for, noise_for_faces, noise_for_seeds, random_colours, truncated
+from acgan.sample.shipped import shipped_tagger
 from acgan.serve.app import create_app
 from tests.test_serve import build_tiny_run, decode_png, pixels, running_server
 
@@ -407,6 +409,22 @@ def test_the_link_round_trips_and_recent_draws_survive_a_reload(page, base_url: 
     assert recent.count() == 1  # the removal was kept; a visit without a link adds nothing
     recent.first.get_by_role("button", name=re.compile("^Draw again")).click()
     wait_for_faces(page, 3, 21, "blue", "green")
+
+
+def test_each_face_says_whether_its_colours_read_back(page, base_url: str, model: FaceGenerator) -> None:
+    """The shipped tagger reads every face the page draws (the server's PyTorch tagger, or the site's tagger.onnx
+    in the browser): its line under each face is what the tagger reads in Python's drawing of that face."""
+    open_page(page, base_url + "/?hair=blue&eyes=gray&n=6&seed=40")
+    wait_for_faces(page, 6, 40, "blue", "gray")
+    lines = page.locator("#results figure .read-back").all_inner_texts()
+    tagger = load_tagger(shipped_tagger())
+    hair, eyes, _ = tagger.run(model.draw_faces(model.requested("blue", "gray", 6, 40)))
+    expected = []
+    for h, e in zip(hair, eyes, strict=True):
+        missed = [f"{read} {name}" for name, read, asked in (("hair", tagger.vocab.hair[h], "blue"),
+                                                             ("eyes", tagger.vocab.eyes[e], "gray")) if read != asked]
+        expected.append(f"Reads as {', '.join(missed)}" if missed else "✓ Colours read back as asked")
+    assert lines == expected
 
 
 def test_recent_draws_show_their_colours_and_whole_seed_and_draw_again(page, server_url: str,

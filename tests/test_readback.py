@@ -174,6 +174,7 @@ def test_read_back_is_a_422_for_a_model_with_other_colours() -> None:
         from fastapi.testclient import TestClient
     with TestClient(create_app(other), base_url="http://localhost") as test_client:
         response = test_client.post("/api/generate", json={"hair": "teal", "eyes": "red", "read_back": "show"})
+        assert test_client.get("/api/healthz").json()["read_back"] is False  # the page then reads nothing back
     assert response.status_code == 422 and response.json()["message"] == (
         "read_back: the shipped tagger reads the shipped colours, and this model has others: colours cannot be read "
         "back here")

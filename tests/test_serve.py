@@ -132,7 +132,8 @@ def client(model: FaceGenerator):
 
 def test_healthz_says_what_is_loaded(client, model: FaceGenerator) -> None:
     body = client.get("/api/healthz").json()
-    assert body == {"status": "ok", "runtime": "torch", "source": model.public_source, "step": 4, "resolution": 32}
+    assert body == {"status": "ok", "runtime": "torch", "read_back": True, "source": model.public_source, "step": 4,
+                    "resolution": 32}
 
 
 def test_tags_list_the_vocabulary_in_label_order_with_swatches(client, model: FaceGenerator) -> None:

@@ -86,6 +86,7 @@ class RecolourRequest(Strict):
                                                                   "across.")
     size: Size | None = None
     truncation: Truncation = TRUNCATION
+    read_back: ReadBack = "no"
 
 
 class FaceIn(Strict):
@@ -230,6 +231,8 @@ class Contract(Strict):
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     runtime: str = Field(description='What runs the network: "torch" or "onnx".')
+    read_back: bool = Field(description="Whether the shipped tagger knows the model's colours, so that requests may "
+                                        'ask for them to be read back (read_back "show" or "only").')
     source: str
     step: int
     resolution: int

@@ -134,7 +134,8 @@ class FaceService:
 
     def health(self) -> Health:
         m = self.model
-        return Health(runtime=m.runtime, source=m.public_source, step=m.step, resolution=m.resolution)
+        return Health(runtime=m.runtime, read_back=self.known_tagger() is not None, source=m.public_source,
+                      step=m.step, resolution=m.resolution)
 
     def tags(self) -> Contract:
         m = self.model
@@ -154,9 +155,7 @@ class FaceService:
         seed = new_seed() if request.seed is None else request.seed
         faces = [self.face(seed, p.hair, p.eyes, ("pairs", i), request.moves) for i, p in enumerate(request.pairs)]
         self.check_pixels(len(faces), request.size, "pairs")
-        with self.heavy.slot():
-            return self.faces_response(self.drawing_at(request.truncation), faces, seed, request.format,
-                                       request.size, gone)
+        return self.read_back_response(self.drawing_at(request.truncation), faces, seed, request, gone)
 
     def variations(self, request: VariationsRequest, gone: threading.Event) -> Response:
         like = request.like
@@ -170,7 +169,8 @@ class FaceService:
         return self.read_back_response(model, faces, like.seed, request, gone)
 
     def read_back_response(self, model: FaceGenerator, faces: list[Face], first_seed: int,
-                           request: GenerateRequest | VariationsRequest, gone: threading.Event) -> Response:
+                           request: GenerateRequest | RecolourRequest | VariationsRequest,
+                           gone: threading.Event) -> Response:
         """The faces' answer, with the colours read back in each (read_back "show"), or each face that does not read
         back replaced by a fresh one that does ("only")."""
         tagger = None if request.read_back == "no" else self.tagger(request.read_back)
@@ -182,13 +182,18 @@ class FaceService:
     def tagger(self, read_back: str) -> Tagger:
         """The shipped tagger, loaded once, when first asked for; a 422 about read_back for a model whose colours
         it does not know."""
+        tagger = self.known_tagger()
+        if tagger is None:
+            raise invalid(("read_back",), "the shipped tagger reads the shipped colours, and this model has others: "
+                                          "colours cannot be read back here", read_back)
+        return tagger
+
+    def known_tagger(self) -> Tagger | None:
+        """The shipped tagger when it knows the model's colours (loaded on first use), else None."""
         with self.tagger_lock:
             if self.shipped_tagger is None:
                 self.shipped_tagger = load_tagger(shipped_tagger())
-        if self.shipped_tagger.vocab != self.model.vocab:
-            raise invalid(("read_back",), "the shipped tagger reads the shipped colours, and this model has others: "
-                                          "colours cannot be read back here", read_back)
-        return self.shipped_tagger
+        return self.shipped_tagger if self.shipped_tagger.vocab == self.model.vocab else None
 
     def morph(self, request: MorphRequest, gone: threading.Event) -> Response:
         start = self.face(request.start.seed, request.start.hair, request.start.eyes, ("from",), request.start.moves)

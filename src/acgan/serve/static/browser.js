@@ -8,6 +8,7 @@ import { dataUrl, enlarge, facePixels, pngFile, upscale } from "./pictures.js";
 import { jsonText } from "./seeds.js";
 
 /**
+ * @typedef {import("./contract.js").ColoursRead} ColoursRead
  * @typedef {import("./contract.js").Contract} Contract
  * @typedef {import("./contract.js").DrawRequest} DrawRequest
  * @typedef {import("./contract.js").Face} Face
@@ -89,12 +90,12 @@ export async function open(onProgress) {
   const contract = readContract(meta, MODEL_JSON); // before anything else loads: a broken one stops here
   const device = gpuOffered(meta) && localStorage.getItem(DEVICE_KEY) === "webgpu" ? "webgpu" : "wasm";
   const runtime = RUNTIMES[device];
-  const total = meta.generator.bytes + meta.runtime.files[runtime.wasm];
+  const total = meta.generator.bytes + meta.runtime.files[runtime.wasm] + (meta.tagger?.bytes ?? 0);
   let loaded = 0;
   /** @param {number} n */
   const onBytes = (n) => { loaded += n; onProgress(loaded, total); };
-  const [model, wasm] = await Promise.all([fetchBytes(meta.generator.file, onBytes),
-    fetchBytes(runtime.wasm, onBytes)]);
+  const [model, wasm, taggerModel] = await Promise.all([fetchBytes(meta.generator.file, onBytes),
+    fetchBytes(runtime.wasm, onBytes), meta.tagger ? fetchBytes(meta.tagger.file, onBytes) : null]);
   /** @type {Ort} */
   const ort = await import(new URL(runtime.module, document.baseURI).href);
   ort.env.wasm.wasmBinary = wasm;
@@ -104,7 +105,11 @@ export async function open(onProgress) {
   // core measured slower on 2 busy cores (a redraw of 8 faces 823-908 ms against 630-656 ms with one thread).
   ort.env.wasm.numThreads = crossOriginIsolated ? Math.min(4, Math.ceil(navigator.hardwareConcurrency / 2)) : 1;
   const session = await ort.InferenceSession.create(model, { executionProviders: [device] });
-  return new BrowserFaceGenerator(contract, meta.z_dim, ort, session, runtime.name, gpuOffered(meta));
+  // Under WebGPU the tagger's few shape operations run on the CPU, which ONNX Runtime reports as a warning to the
+  // console: expected, so only its errors are shown.
+  const tagger = taggerModel && await ort.InferenceSession.create(taggerModel, { executionProviders: [device],
+    logSeverityLevel: 3 });
+  return new BrowserFaceGenerator(contract, meta.z_dim, ort, session, tagger, runtime.name, gpuOffered(meta));
 }
 
 /**
@@ -136,16 +141,19 @@ class BrowserFaceGenerator {
    * @param {number} zDim
    * @param {Ort} ort
    * @param {any} session  an ort.InferenceSession over the generator
+   * @param {any} tagger  one over the shipped tagger (model/tagger.onnx), or null when the site has none
    * @param {string} deviceName
    * @param {boolean} gpu  whether the visitor may choose WebGPU
    */
-  constructor(contract, zDim, ort, session, deviceName, gpu) {
+  constructor(contract, zDim, ort, session, tagger, deviceName, gpu) {
     /** @type {"browser"} */
     this.mode = "browser";
     this.contract = contract;
     this.zDim = zDim;
     this.ort = ort;
     this.session = session;
+    this.tagger = tagger;
+    this.readsBack = tagger !== null;
     this.gpuOffered = gpu;
     this.label = `${contract.resolution} px · step ${contract.step} · in your browser (${deviceName})`;
     /** @type {Promise<unknown>} one run at a time, as the server keeps one */
@@ -198,6 +206,19 @@ class BrowserFaceGenerator {
    * @returns {Promise<ImageData[]>}
    */
   async draw(noises, hairWeights, eyesWeights) {
+    const image = await this.run(noises, hairWeights, eyesWeights);
+    const side = this.contract.resolution;
+    return Array.from({ length: noises.length }, (_, i) => facePixels(image.data, i, side));
+  }
+
+  /**
+   * The generator's output for rows of (noise, hair weights, eye weights): float32 (n, 3, side, side) in [-1, 1].
+   * @param {Float32Array[]} noises
+   * @param {Float32Array[]} hairWeights
+   * @param {Float32Array[]} eyesWeights
+   * @returns {Promise<any>}  an ort.Tensor
+   */
+  async run(noises, hairWeights, eyesWeights) {
     const { Tensor } = this.ort;
     const n = noises.length;
     /**
@@ -213,11 +234,36 @@ class BrowserFaceGenerator {
       z: stack(noises, this.zDim), hair: stack(hairWeights, this.contract.hair.length),
       eyes: stack(eyesWeights, this.contract.eyes.length),
     };
-    const run = this.queue.then(() => this.session.run(feeds));
+    return (await this.queued(() => this.session.run(feeds))).image;
+  }
+
+  /**
+   * `work` after the runs before it: one run at a time, as the server keeps one.
+   * @param {() => Promise<any>} work
+   */
+  queued(work) {
+    const run = this.queue.then(work);
     this.queue = run.catch(() => {});
-    const { image } = await run;
-    const side = this.contract.resolution;
-    return Array.from({ length: n }, (_, i) => facePixels(image.data, i, side));
+    return run;
+  }
+
+  /**
+   * The colours the shipped tagger (model/tagger.onnx) reads in each face of the generator's output `image`, as
+   * judge/tagger.py does: the largest logit of each (the first of equal ones); none without a tagger.
+   * @param {any} image  an ort.Tensor
+   * @returns {Promise<(ColoursRead | undefined)[]>}
+   */
+  async read(image) {
+    if (!this.tagger) return [];
+    const logits = await this.queued(() => this.tagger.run({ image }));
+    /** @param {Attribute} attribute  @param {number} row */
+    const largest = (attribute, row) => {
+      const width = this.contract[attribute].length;
+      const values = logits[attribute].data.subarray(row * width, (row + 1) * width);
+      return this.contract[attribute][values.indexOf(Math.max(...values))].name;
+    };
+    return Array.from({ length: image.dims[0] },
+      (_, row) => ({ hair: largest("hair", row), eyes: largest("eyes", row) }));
   }
 
   /**
@@ -251,12 +297,14 @@ class BrowserFaceGenerator {
      */
     const oneHot = (attribute, name) => blend(this.contract[attribute].length, this.index(attribute, name),
       this.index(attribute, name), 0);
-    const images = await this.draw(this.noise(wanted, truncation), wanted.map((f) => oneHot("hair", f.hair)),
+    const image = await this.run(this.noise(wanted, truncation), wanted.map((f) => oneHot("hair", f.hair)),
       wanted.map((f) => oneHot("eyes", f.eyes)));
-    return Promise.all(wanted.map(async (face, i) => ({
-      ...face, truncation, pixels: images[i],
-      png: dataUrl(await pngFile(images[i], this.record(face, truncation)), "image/png"),
-    })));
+    const read = await this.read(image);
+    return Promise.all(wanted.map(async (face, i) => {
+      const pixels = facePixels(image.data, i, this.contract.resolution);
+      return { ...face, truncation, pixels, ...(read[i] ? { read: read[i] } : {}),
+        png: dataUrl(await pngFile(pixels, this.record(face, truncation)), "image/png") };
+    }));
   }
 
   /** @param {DrawRequest} request */

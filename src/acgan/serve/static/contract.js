@@ -14,9 +14,11 @@ export class Unreachable extends Error {}
  * @typedef {[number, number]} Move  [index, distance]: one step from a face to its variation number `index`
  * @typedef {{seed: bigint, hair: string, eyes: string, moves: Move[]}} FaceRequest  a face asked for (a colour may
  *   be "random"); a variation of its seed's face when it has moves (docs/DESIGN.md "Variations of a face")
+ * @typedef {{hair: string, eyes: string}} ColoursRead  the colours the shipped tagger reads in a face
  * @typedef {{seed: bigint, hair: string, eyes: string, moves: Move[], truncation: number, png: string,
- *   pixels?: ImageData}} Face  a face drawn: its colours resolved, the truncation its noise was drawn at, its PNG as
- *   a data URL (carrying its record), its pixels when drawn here
+ *   pixels?: ImageData, read?: ColoursRead}} Face  a face drawn: its colours resolved, the truncation its noise was
+ *   drawn at, its PNG as a data URL (carrying its record), its pixels when drawn here, and the colours the tagger
+ *   reads in it where the model's colours are the tagger's
  * @typedef {{hair: string, eyes: string, n: number, seed: bigint, moves: Move[], truncation: number}} DrawRequest
  *   n faces, face k from seed + k with the request's moves, each face's noise times the truncation (the variety)
  * @typedef {{hair: string, eyes: string}} ColourPair
@@ -60,6 +62,7 @@ export class Unreachable extends Error {}
  * @property {Contract} contract
  * @property {string} label  one line about the model for the header
  * @property {boolean} gpuOffered  whether the visitor may choose WebGPU (browser mode, with the runtime shipped)
+ * @property {boolean} readsBack  whether the faces it draws come with the colours the shipped tagger reads in them
  * @property {(request: DrawRequest) => Promise<Face[]>} generate  n faces; "random" chosen from each face's seed
  * @property {(request: RecolourRequest) => Promise<Face[]>} recolour  one face in each pair
  * @property {(request: VariationsRequest) => Promise<Face[]>} variations  faces near a face

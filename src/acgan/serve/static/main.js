@@ -17,6 +17,7 @@ import { attempt, status, wireRetry } from "./status.js";
 import { zipFiles } from "./zip.js";
 
 /**
+ * @typedef {import("./contract.js").ColoursRead} ColoursRead
  * @typedef {import("./contract.js").DrawRequest} DrawRequest
  * @typedef {import("./contract.js").Face} Face
  * @typedef {import("./contract.js").Move} Move
@@ -150,6 +151,7 @@ function faceCard(state, face, index) {
     element("figcaption", {},
       element("span", { class: "seed", textContent: `#${face.seed}` }),
       state.colours.tag("hair", face.hair, "hair"), state.colours.tag("eyes", face.eyes, "eyes")),
+    ...(face.read ? [readBack(face, face.read)] : []),
     element("div", { class: "actions" },
       action("More like this", "Faces near this one, to pick from and vary again",
         `More faces like face ${face.seed}`, () => pickFace(state, face)),
@@ -159,6 +161,21 @@ function faceCard(state, face, index) {
         () => setMorphEnd(state, "from", face)),
       action("To", "End the morph with this face", `End the morph with face ${face.seed}`,
         () => setMorphEnd(state, "to", face))));
+}
+
+/**
+ * Whether the shipped tagger reads the face's colours as asked, and if not what it reads instead.
+ * @param {Face} face
+ * @param {ColoursRead} read
+ */
+function readBack(face, read) {
+  const missed = [["hair", face.hair, read.hair], ["eyes", face.eyes, read.eyes]]
+    .filter(([, asked, seen]) => asked !== seen).map(([attribute, , seen]) => `${seen} ${attribute}`);
+  return element("p", {
+    class: missed.length ? "read-back missed" : "read-back",
+    title: "The colours the shipped tagger, a classifier trained on real faces, reads in this face",
+    textContent: missed.length ? `Reads as ${missed.join(", ")}` : "✓ Colours read back as asked",
+  });
 }
 
 /**

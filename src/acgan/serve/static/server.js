@@ -14,7 +14,9 @@ import { jsonText } from "./seeds.js";
  * @typedef {import("./contract.js").Move} Move
  * @typedef {import("./contract.js").RecolourRequest} RecolourRequest
  * @typedef {import("./contract.js").VariationsRequest} VariationsRequest
- * @typedef {{seed: number, hair: string, eyes: string, png: string}} FaceJSON  a face as the API answers it
+ * @typedef {import("./contract.js").ColoursRead} ColoursRead
+ * @typedef {{seed: number, hair: string, eyes: string, png: string, read: ColoursRead | null}} FaceJSON  a face as
+ *   the API answers it
  */
 
 const GONE = "The acgan server is not answering: is `acgan serve` still running? Your faces stay on the page.";
@@ -62,13 +64,13 @@ const png = (base64) => `data:image/png;base64,${base64}`;
  * @returns {Face}
  */
 const faceOf = ({ seed, moves, truncation }, face) => ({ seed, moves, truncation, hair: face.hair, eyes: face.eyes,
-  png: png(face.png) });
+  png: png(face.png), ...(face.read ? { read: face.read } : {}) });
 
 /** @implements {FaceGenerator} */
 class ServerFaceGenerator {
   /**
    * @param {Contract} contract
-   * @param {{runtime: string}} health
+   * @param {{runtime: string, read_back: boolean}} health
    */
   constructor(contract, health) {
     /** @type {"server"} */
@@ -76,6 +78,9 @@ class ServerFaceGenerator {
     this.contract = contract;
     this.label = `${contract.resolution} px · step ${contract.step} · ${health.runtime} on the server`;
     this.gpuOffered = false;
+    this.readsBack = health.read_back;
+    /** What every drawing request adds: the colours read back in each face, where the server can read them. */
+    this.reading = this.readsBack ? { read_back: "show" } : {};
   }
 
   /**
@@ -84,7 +89,7 @@ class ServerFaceGenerator {
    */
   async generate({ seed, n, hair, eyes, moves, truncation }) {
     if (moves.length) return this.recolour({ seed, moves, pairs: [{ hair, eyes }], truncation });
-    const data = await json("api/generate", { seed, n, hair, eyes, truncation });
+    const data = await json("api/generate", { seed, n, hair, eyes, truncation, ...this.reading });
     return data.faces.map((/** @type {FaceJSON} */ f, /** @type {number} */ k) => faceOf(
       { seed: seed + BigInt(k), moves, truncation }, f));
   }
@@ -94,7 +99,8 @@ class ServerFaceGenerator {
     const most = this.contract.limits.maxFaces;
     const faces = [];
     for (let i = 0; i < pairs.length; i += most) {
-      const data = await json("api/recolour", { seed, moves, pairs: pairs.slice(i, i + most), truncation });
+      const data = await json("api/recolour", { seed, moves, pairs: pairs.slice(i, i + most), truncation,
+        ...this.reading });
       faces.push(...data.faces.map((/** @type {FaceJSON} */ f) => faceOf({ seed, moves, truncation }, f)));
     }
     return faces;
@@ -102,7 +108,7 @@ class ServerFaceGenerator {
 
   /** @param {VariationsRequest} request */
   async variations({ like, n, distance, truncation }) {
-    const data = await json("api/variations", { like, n, distance, truncation });
+    const data = await json("api/variations", { like, n, distance, truncation, ...this.reading });
     return data.faces.map((/** @type {FaceJSON} */ f, /** @type {number} */ k) => faceOf(
       { seed: like.seed, moves: [...like.moves, [k, distance]], truncation }, f));
   }
