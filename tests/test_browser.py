@@ -30,6 +30,7 @@ import shutil
 import threading
 import time
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -41,6 +42,7 @@ from typer.testing import CliRunner
 
 import acgan
 from acgan.cli import app as cli
+from acgan.judge.readback import agreeing_faces
 from acgan.judge.tagger import load_tagger
 from acgan.sample.contract import MAX_FACES, MAX_SEED, Face
 from acgan.sample.generator import FaceGenerator
@@ -425,6 +427,30 @@ def test_each_face_says_whether_its_colours_read_back(page, base_url: str, model
                                                              ("eyes", tagger.vocab.eyes[e], "gray")) if read != asked]
         expected.append(f"Reads as {', '.join(missed)}" if missed else "✓ Colours read back as asked")
     assert lines == expected
+
+
+def test_only_faces_whose_colours_read_back_keeps_pythons_choice(page, base_url: str, model: FaceGenerator) -> None:
+    """"Only faces whose colours read back" keeps the faces judge/readback.agreeing_faces keeps: each face that does
+    not read back replaced by the same candidate (its moves say which), in the link, and off again on a click."""
+    tagger = load_tagger(shipped_tagger())
+    hair, eyes, _ = tagger.run(model.draw_faces(model.requested("random", "random", 24, 0)))
+    pairs = Counter(zip(hair.tolist(), eyes.tolist(), strict=True))  # a pair the tagger reads often in this model
+    asked = (tagger.vocab.hair[pairs.most_common(1)[0][0][0]], tagger.vocab.eyes[pairs.most_common(1)[0][0][1]])
+    chosen = agreeing_faces(model, model.requested(*asked, 6, 40), tagger)
+    assert chosen.replaced > 0  # some faces are replaced, so the test sees the filter work
+    open_page(page, base_url + f"/?hair={asked[0]}&eyes={asked[1]}&n=6&seed=40&readback=only")
+    wait_for_faces(page, 6, 40, *asked)
+    sources = grid_state(page)["sources"]
+    records = [png_record(base64.b64decode(source.split(",", 1)[1])) for source in sources]
+    assert [record.get("moves", []) for record in records] == [[list(m) for m in face.moves] for face in chosen.faces]
+    assert "readback=only" in page.url and "only faces whose colours read back" in page.locator(
+        "#results-summary").inner_text()
+    page.get_by_label("Only faces whose colours read back").uncheck()
+    page.wait_for_function("() => !location.search.includes('readback')")
+    wait_for_faces(page, 6, 40, *asked)
+    replaced = sources[[bool(face.moves) for face in chosen.faces].index(True)]
+    page.wait_for_function("(src) => ![...document.querySelectorAll('#results img')].some(i => i.src === src)",
+                           arg=replaced)  # the face asked for is back in the replaced one's place
 
 
 def test_recent_draws_show_their_colours_and_whole_seed_and_draw_again(page, server_url: str,

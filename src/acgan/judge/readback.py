@@ -19,14 +19,12 @@ from acgan.data.dataset import decode_image
 from acgan.data.face_data import to_unit_range
 from acgan.errors import UserError
 from acgan.judge.tagger import Tagger, load_tagger
-from acgan.sample.contract import MAX_PER_CALL, Face
+from acgan.sample.contract import MAX_PER_CALL, READ_BACK_DISTANCE, READ_BACK_TRIES, Face
 from acgan.sample.generator import DRAW_BATCH, FaceGenerator
 from acgan.sample.records import faces_from_png
 from acgan.sample.shipped import shipped_tagger
 
 READ_BATCH = 256  # pictures decoded and read at once, so memory does not grow with the count
-READ_BACK_TRIES = 8  # candidates per face with --read-back: the face itself, then 7 fresh ones
-FRESH = 1.0  # a candidate is the face's variation at this distance: a face as unrelated as any other
 
 
 @dataclass(frozen=True)
@@ -100,9 +98,9 @@ class Agreeing:
 def agreeing_faces(model: FaceGenerator, faces: Sequence[Face], tagger: Tagger | None = None,
                    tries: int = READ_BACK_TRIES) -> Agreeing:
     """Each face, or in its place the first of its candidates whose hair and eyes `tagger` (default: the shipped
-    one) reads as the face's own:
-    candidate j (1 <= j < tries) is the face's variation (j - 1, FRESH), a new face of the same colours that its
-    record names by its moves, so a face chosen here is drawn again the same (`--like`). The same request always
+    one) reads as the face's own: candidate j (1 <= j < tries) is the face's variation (j - 1, READ_BACK_DISTANCE),
+    a new face of the same colours that its record names by its moves, so a face chosen here is drawn again the
+    same (`--like`). The same request always
     chooses the same faces. A face none of whose candidates agree is kept as asked."""
     tagger = tagger or load_tagger(shipped_tagger())
     if tagger.vocab != model.vocab:
@@ -110,8 +108,7 @@ def agreeing_faces(model: FaceGenerator, faces: Sequence[Face], tagger: Tagger |
                         "model's colours (`acgan tagger train`)")
     chosen, waiting = list(faces), list(range(len(faces)))
     for attempt in range(tries):
-        candidates = [faces[i] if attempt == 0 else faces[i]._replace(moves=(*faces[i].moves, (attempt - 1, FRESH)))
-                      for i in waiting]
+        candidates = [faces[i] if attempt == 0 else fresh_candidate(faces[i], attempt - 1) for i in waiting]
         agrees = reads_as_asked(model, tagger, candidates)
         for i, candidate, ok in zip(waiting, candidates, agrees, strict=True):
             if ok:
@@ -121,6 +118,11 @@ def agreeing_faces(model: FaceGenerator, faces: Sequence[Face], tagger: Tagger |
             break
     replaced = sum(face != asked for face, asked in zip(chosen, faces, strict=True))
     return Agreeing(chosen, replaced, len(waiting))
+
+
+def fresh_candidate(face: Face, index: int) -> Face:
+    """A fresh face of `face`'s colours in its place: its variation (index, READ_BACK_DISTANCE)."""
+    return face._replace(moves=(*face.moves, (index, READ_BACK_DISTANCE)))
 
 
 def reads_as_asked(model: FaceGenerator, tagger: Tagger, faces: Sequence[Face]) -> list[bool]:

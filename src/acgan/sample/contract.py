@@ -59,6 +59,11 @@ VARIATIONS = 8  # variations drawn when no number is asked for (the page's row)
 VARIATION_DISTANCE = 0.4
 MAX_MOVES = 64
 
+# Colours read back (judge/readback.py): a face whose colours the shipped tagger does not read as asked gives way to
+# the first of its candidates that it does; candidate j is its variation (j, READ_BACK_DISTANCE), a fresh face.
+READ_BACK_TRIES = 8  # the face itself, then 7 candidates
+READ_BACK_DISTANCE = 1.0
+
 # What the forms show before anyone chooses.
 PAGE_FACES = 8  # faces the page draws at a time
 # The morph's ends (seed, hair, eyes); a colour the vocabulary lacks gives way to its first colour (the first end)
@@ -102,6 +107,7 @@ def contract_json(vocab: Vocabulary, resolution: int, source: str, step: int) ->
         "variations": {"count": VARIATIONS, "distance": VARIATION_DISTANCE, "above": 0, "max": 1,
                        "max_index": MAX_PER_CALL - 1, "max_moves": MAX_MOVES,
                        "noise": "z = sqrt(1 - d*d) * z + d * noise(key), docs/DESIGN.md 'Variations of a face'"},
+        "read_back": {"tries": READ_BACK_TRIES, "distance": READ_BACK_DISTANCE},
         "defaults": {"faces": PAGE_FACES, "morph_from": face_json(start), "morph_to": face_json(end)},
     }
 

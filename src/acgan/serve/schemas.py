@@ -205,6 +205,11 @@ class VariationRules(Strict):
     noise: str = Field(description="What a move does to a face's noise.")
 
 
+class ReadBackRules(Strict):
+    tries: int = Field(description='Faces tried per face with read_back "only": the face, then fresh candidates.')
+    distance: float = Field(description="Candidate j is the face's variation [j, distance].")
+
+
 class Defaults(Strict):
     faces: int = Field(description="Faces the page draws at a time.")
     morph_from: FaceJSON
@@ -225,6 +230,7 @@ class Contract(Strict):
     morph: MorphRules
     truncation: TruncationRules
     variations: VariationRules
+    read_back: ReadBackRules
     defaults: Defaults
 
 

@@ -308,9 +308,33 @@ class BrowserFaceGenerator {
   }
 
   /** @param {DrawRequest} request */
-  generate({ seed, n, hair, eyes, moves, truncation }) {
-    return this.faces(Array.from({ length: n }, (_, k) => this.resolve(seed + BigInt(k), hair, eyes, moves)),
-      truncation);
+  async generate({ seed, n, hair, eyes, moves, truncation, onlyReadBack }) {
+    const wanted = Array.from({ length: n }, (_, k) => this.resolve(seed + BigInt(k), hair, eyes, moves));
+    const faces = await this.faces(wanted, truncation);
+    return onlyReadBack && this.tagger ? this.keepReadBack(wanted, faces, truncation) : faces;
+  }
+
+  /**
+   * judge/readback.py's agreeing_faces in the browser: each face whose colours the tagger does not read as asked
+   * gives way to the first of its candidates that it does (candidate j: its variation [j, readBack.distance]),
+   * drawn a round at a time for the faces still waiting, as Python draws them; one no candidate fixes is kept.
+   * @param {Resolved[]} wanted
+   * @param {Face[]} faces  `wanted` as drawn
+   * @param {number} truncation
+   */
+  async keepReadBack(wanted, faces, truncation) {
+    const { tries, distance } = this.contract.readBack;
+    /** @param {Face} face */
+    const agrees = (face) => face.read?.hair === face.hair && face.read?.eyes === face.eyes;
+    const chosen = [...faces];
+    let waiting = chosen.flatMap((face, i) => (agrees(face) ? [] : [i]));
+    for (let j = 0; j < tries - 1 && waiting.length; j += 1) {
+      const candidates = await this.faces(waiting.map((i) => ({ ...wanted[i], moves: [...wanted[i].moves,
+        /** @type {Move} */ ([j, distance])] })), truncation);
+      candidates.forEach((face, k) => { if (agrees(face)) chosen[waiting[k]] = face; });
+      waiting = waiting.filter((_, k) => !agrees(candidates[k]));
+    }
+    return chosen;
   }
 
   /** @param {RecolourRequest} request */

@@ -19,8 +19,10 @@ export class Unreachable extends Error {}
  *   pixels?: ImageData, read?: ColoursRead}} Face  a face drawn: its colours resolved, the truncation its noise was
  *   drawn at, its PNG as a data URL (carrying its record), its pixels when drawn here, and the colours the tagger
  *   reads in it where the model's colours are the tagger's
- * @typedef {{hair: string, eyes: string, n: number, seed: bigint, moves: Move[], truncation: number}} DrawRequest
- *   n faces, face k from seed + k with the request's moves, each face's noise times the truncation (the variety)
+ * @typedef {{hair: string, eyes: string, n: number, seed: bigint, moves: Move[], truncation: number,
+ *   onlyReadBack?: boolean}} DrawRequest  n faces, face k from seed + k with the request's moves, each face's noise
+ *   times the truncation (the variety); with onlyReadBack, a face whose colours the tagger does not read as asked
+ *   gives way to a fresh one of its colours that it does (the contract's read_back rules)
  * @typedef {{hair: string, eyes: string}} ColourPair
  * @typedef {{seed: bigint, moves: Move[], pairs: ColourPair[], truncation: number}} RecolourRequest  one face, each
  *   colour pair in turn
@@ -51,6 +53,8 @@ export class Unreachable extends Error {}
  * @property {{count: number, distance: number, above: number, max: number, maxIndex: number, maxMoves: number,
  *   noise: string}} variations  the row's size, the distance a variation moves a face (default, above, at most),
  *   the largest variation index and the most moves a face may have
+ * @property {{tries: number, distance: number}} readBack  faces tried per face when only faces whose colours read
+ *   back are kept: the face, then its variations [j, distance] for j = 0, 1, ...
  * @property {{faces: number, morphFrom: FaceRequest, morphTo: FaceRequest}} defaults  what the forms start with
  */
 

@@ -26,7 +26,7 @@ import { zipFiles } from "./zip.js";
  */
 
 const DOWNLOAD_SIZES = [64, 128, 256]; // offered besides the size the model draws (at most the contract's maxSize)
-const LINK_KEYS = ["hair", "eyes", "n", "seed", "moves", "truncation", "distance"];
+const LINK_KEYS = ["hair", "eyes", "n", "seed", "moves", "truncation", "distance", "readback"];
 const SLIDER_STEP = 0.05; // the variety and distance sliders' step (any number in range works in a link)
 
 /** @type {PageState | null} null until the model is open */
@@ -36,6 +36,7 @@ const seedField = () => find("#seed", HTMLInputElement);
 const countField = () => find("#count", HTMLInputElement);
 
 const varietyField = () => find("#variety", HTMLInputElement);
+const readBackField = () => find("#read-back-only", HTMLInputElement);
 const distanceField = () => find("#distance", HTMLInputElement);
 
 // --- the link: the URL carries the request, so a link draws the same faces ---------------------------------------
@@ -52,6 +53,7 @@ function linkFor(state, request) {
   if (request.moves.length) params.set("moves", movesText(request.moves));
   if (request.truncation !== state.contract.truncation.default) params.set("truncation", String(request.truncation));
   if (state.varying) params.set("distance", String(sliderValue(distanceField())));
+  if (request.onlyReadBack) params.set("readback", "only");
   return `${location.pathname}?${String(params).replace(/%3A/g, ":").replace(/%2C/g, ",")}`;
 }
 
@@ -100,6 +102,7 @@ function applyLink(state) {
   const n = params.get("n");
   if (n !== null) countField().value = n;
   seedField().value = params.get("seed") || "";
+  readBackField().checked = state.model.readsBack && params.get("readback") === "only";
   state.linkProblem = unknown.length ? `This model has no ${unknown.join(" and no ")}: random instead.` : null;
   applyLinkedVariation(state, params);
   return true;
@@ -192,7 +195,7 @@ function readRequest(state) {
   const { variation } = state;
   const moves = variation && variation.seed === seed && n === 1 ? variation.moves : [];
   return { hair: state.colours.chosen("hair"), eyes: state.colours.chosen("eyes"), n, seed, moves,
-    truncation: chosenTruncation() };
+    truncation: chosenTruncation(), onlyReadBack: state.model.readsBack && readBackField().checked };
 }
 
 /**
@@ -211,9 +214,10 @@ function showFaces(state, request, faces) {
   const last = request.seed + BigInt(faces.length - 1);
   const moved = request.moves.length ? ` · a variation, ${countMoves(request.moves)}` : "";
   const variety = request.truncation === state.contract.truncation.default ? "" : ` · variety ${request.truncation}`;
+  const kept = request.onlyReadBack ? " · only faces whose colours read back" : "";
   $("#results-summary").textContent = `${faces.length} ${faces.length === 1 ? "face" : "faces"} · ` +
     `${request.hair} hair, ${request.eyes} eyes · seed ${request.seed}${faces.length > 1 ? `–${last}` : ""}` +
-    `${moved}${variety}`;
+    `${moved}${variety}${kept}`;
   $("#seed-face").hidden = !request.moves.length;
   $("#result-tools").hidden = false;
   $("#tools-note").textContent = "";
@@ -505,6 +509,7 @@ function showModel(state) {
   runInfo.textContent = state.model.label;
   runInfo.title = contract.source;
   runInfo.classList.remove("bad");
+  $("#read-back-field").hidden = !state.model.readsBack;
   countField().max = String(contract.limits.maxFaces);
   countField().value = String(contract.defaults.faces);
   const steps = find("#steps", HTMLInputElement);
@@ -592,7 +597,9 @@ function wire() {
       showSliders();
     });
   }
-  varietyField().addEventListener("change", () => page && find("#draw-form", HTMLFormElement).requestSubmit());
+  for (const field of [varietyField(), readBackField()]) {
+    field.addEventListener("change", () => page && find("#draw-form", HTMLFormElement).requestSubmit());
+  }
   distanceField().addEventListener("change", () => {
     if (!page || !page.shown) return;
     window.history.replaceState(null, "", linkFor(page, page.shown.request));

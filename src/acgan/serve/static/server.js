@@ -15,8 +15,8 @@ import { jsonText } from "./seeds.js";
  * @typedef {import("./contract.js").RecolourRequest} RecolourRequest
  * @typedef {import("./contract.js").VariationsRequest} VariationsRequest
  * @typedef {import("./contract.js").ColoursRead} ColoursRead
- * @typedef {{seed: number, hair: string, eyes: string, png: string, read: ColoursRead | null}} FaceJSON  a face as
- *   the API answers it
+ * @typedef {{seed: number, hair: string, eyes: string, moves: Move[], png: string, read: ColoursRead | null}}
+ *   FaceJSON  a face as the API answers it
  */
 
 const GONE = "The acgan server is not answering: is `acgan serve` still running? Your faces stay on the page.";
@@ -87,11 +87,13 @@ class ServerFaceGenerator {
    * n faces; a request with moves is a variation, which /api/generate does not draw: /api/recolour draws it.
    * @param {DrawRequest} request
    */
-  async generate({ seed, n, hair, eyes, moves, truncation }) {
+  async generate({ seed, n, hair, eyes, moves, truncation, onlyReadBack }) {
     if (moves.length) return this.recolour({ seed, moves, pairs: [{ hair, eyes }], truncation });
-    const data = await json("api/generate", { seed, n, hair, eyes, truncation, ...this.reading });
+    const reading = onlyReadBack && this.readsBack ? { read_back: "only" } : this.reading;
+    const data = await json("api/generate", { seed, n, hair, eyes, truncation, ...reading });
+    // a face that did not read back was replaced by a candidate: its moves (one per candidate) are the server's
     return data.faces.map((/** @type {FaceJSON} */ f, /** @type {number} */ k) => faceOf(
-      { seed: seed + BigInt(k), moves, truncation }, f));
+      { seed: seed + BigInt(k), moves: f.moves, truncation }, f));
   }
 
   /** @param {RecolourRequest} request */
