@@ -425,7 +425,7 @@ def test_each_face_says_whether_its_colours_read_back(page, base_url: str, model
     for h, e in zip(hair, eyes, strict=True):
         missed = [f"{read} {name}" for name, read, asked in (("hair", tagger.vocab.hair[h], "blue"),
                                                              ("eyes", tagger.vocab.eyes[e], "gray")) if read != asked]
-        expected.append(f"Reads as {', '.join(missed)}" if missed else "✓ Colours read back as asked")
+        expected.append(f"Reads as {', '.join(missed)}" if missed else "✓ Reads as asked")
     assert lines == expected
 
 

@@ -177,7 +177,7 @@ function readBack(face, read) {
   return element("p", {
     class: missed.length ? "read-back missed" : "read-back",
     title: "The colours the shipped tagger, a classifier trained on real faces, reads in this face",
-    textContent: missed.length ? `Reads as ${missed.join(", ")}` : "✓ Colours read back as asked",
+    textContent: missed.length ? `Reads as ${missed.join(", ")}` : "✓ Reads as asked",
   });
 }
 
