@@ -57,7 +57,12 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 SHUTDOWN_GRACE_S = 5  # several of the longest single step (a 1024 px frame, 0.65 s here); most stop at once
 Responses = dict[int | str, dict[str, Any]]
 PROBLEMS: Responses = {422: {"model": ValidationProblem, "description": "Invalid input; `message` names the field."}}
-PNG_OR_JSON: Responses = {200: {"content": {"image/png": {}}, "description": "JSON faces, or a PNG with format=png."}}
+PNG_OR_JSON: Responses = {200: {
+    "content": {"image/png": {}}, "description": "JSON faces, or a PNG with format=png.",
+    "headers": {"X-Acgan-Seed": {"description": "With format=png: the first seed.", "schema": {"type": "string"}},
+                "X-Acgan-Faces": {"description": "With format=png: the faces as JSON, a list of {seed, hair, eyes} "
+                                                 "(and moves for a variation) in the picture's order.",
+                                  "schema": {"type": "string"}}}}}
 MORPH_OUTPUT: Responses = {200: {"content": {"image/gif": {}, "image/png": {}},
                       "description": "JSON frames and GIF; or the GIF / PNG strip alone."}}
 
