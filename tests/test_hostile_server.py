@@ -20,12 +20,14 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 import acgan
 from acgan.sample.contract import MAX_REQUEST_PIXELS
+from acgan.serve import app as app_module
 from acgan.serve import guards, service
-from acgan.serve.app import create_app
-from tests.test_serve import ENDS, flat_model, running_server
+from acgan.serve.app import create_app, serve
+from tests.test_serve import ENDS, build_tiny_run, flat_model, running_server
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -243,3 +245,49 @@ def test_huge_headers_are_refused_and_the_server_goes_on() -> None:
         answer = whole_answer(client)
         assert answer.startswith("HTTP/1.1 4"), answer
         assert httpx.get(f"{url}/api/healthz", timeout=10).status_code == 200
+
+
+def test_acgan_serve_says_what_it_serves_where_and_answers_its_host_names(tmp_path_factory: pytest.TempPathFactory,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """What `acgan serve` hands uvicorn, without listening: the named checkpoint, the address, the grace period,
+    and the host names it answers (its own address, unless it is every address, and those given)."""
+    started: list[tuple[Any, Any]] = []
+
+    class Recorded:  # StoppingServer, kept instead of run
+        def __init__(self, config: Any, face_service: Any) -> None:
+            started.append((config, face_service))
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(app_module, "StoppingServer", Recorded)
+    run = build_tiny_run(tmp_path_factory)
+    capsys.readouterr()  # what training it printed, when this test built it
+    serve(run, host="10.1.2.3", port=8123, checkpoint="step-00000004", runtime="torch",
+          allowed_hosts=("faces.example", "localhost"))
+    source = run / "checkpoints" / "step-00000004.json"
+    assert capsys.readouterr().out == (
+        f"serving {source} (step 4, 32 px, torch) at http://10.1.2.3:8123/ (API description: "
+        "http://10.1.2.3:8123/openapi.json); answering for hosts localhost, 127.0.0.1, [::1], 10.1.2.3, "
+        "faces.example\n")
+    [(config, face_service)] = started
+    assert (config.host, config.port, config.timeout_graceful_shutdown) == ("10.1.2.3", 8123, 5)
+    assert face_service is config.app.state.service and face_service.model.step == 4
+    for host, status in [("faces.example", 200), ("10.1.2.3:8123", 200), ("localhost", 200), ("evil.example", 400)]:
+        assert TestClient(config.app, base_url=f"http://{host}").get("/api/healthz").status_code == status, host
+    serve(run, host="0.0.0.0", port=8000)  # every address: no host name of its own
+    assert capsys.readouterr().out.endswith(" answering for hosts localhost, 127.0.0.1, [::1]\n")
+
+
+def test_told_to_exit_the_server_stops_the_requests_at_work_and_refuses_new_ones() -> None:
+    app = create_app(flat_model())
+    face_service = app.state.service
+    at_work = [threading.Event(), threading.Event()]
+    face_service.working.update(at_work)
+    server = app_module.StoppingServer(uvicorn.Config(app), face_service)
+    server.handle_exit(signal.SIGTERM, None)
+    assert server.should_exit and all(gone.is_set() for gone in at_work)
+    http = TestClient(app, base_url="http://localhost")
+    assert http.post("/api/generate", json={"hair": "red", "eyes": "blue"}).status_code == 503
+    assert http.get("/api/healthz").status_code == 200
