@@ -97,19 +97,27 @@ def test_a_bad_value_echoed_back_is_printable(client: TestClient) -> None:
         ("x" * 80, "{'max_length': 64}"), ("['not', 'a', 'colour']", None)]  # cut to 80 characters, as text
 
 
-@pytest.mark.parametrize(("path", "body", "detail"), [
-    ("/api/generate", b'{"hair": "bleu", "eyes": "red"}',
-     {"type": "value_error", "loc": ["body", "hair"], "input": "bleu", "ctx": None}),  # refused by the service
-    ("/api/generate", b'{"hair": "red", "eyes": "blue", "seed": NaN}',
-     {"type": "body", "loc": ["body"], "input": None, "ctx": None}),  # by the body guard
-    ("/api/generate", b'{"hair": "red", "eyes": "blue", "n": 0}',
-     {"type": "greater_than_equal", "loc": ["body", "n"], "input": "0", "ctx": "{'ge': 1}"}),  # by FastAPI
-    ("/api/nothing", b"{}", {"type": "http", "loc": ["request"], "input": None, "ctx": None}),  # no such route
+@pytest.mark.parametrize(("path", "body", "detail", "message"), [
+    ("/api/generate", b'{"hair": "bleu", "eyes": "red"}',  # refused by the service
+     {"type": "value_error", "loc": ["body", "hair"], "input": "bleu", "ctx": None},
+     "hair: unknown hair colour 'bleu'"),
+    ("/api/generate", b'{"hair": "red", "eyes": "blue", "n": 2, "seed": 9223372036854775807}',
+     {"type": "value_error", "loc": ["body", "seed"], "input": "9223372036854775807", "ctx": None},
+     "seed: seed + n - 1 must be at most 9223372036854775807"),
+    ("/api/generate", b'{"hair": "red", "eyes": "blue", "seed": NaN}',  # by the body guard
+     {"type": "body", "loc": ["body"], "input": None, "ctx": None}, "body: NaN is not a number JSON allows"),
+    ("/api/generate", b'{"hair": "red", "eyes": "blue", "n": 0}',  # by FastAPI
+     {"type": "greater_than_equal", "loc": ["body", "n"], "input": "0", "ctx": "{'ge': 1}"},
+     "n: Input should be greater than or equal to 1"),
+    ("/api/nothing", b"{}", {"type": "http", "loc": ["request"], "input": None, "ctx": None},  # no such route
+     "request: Not Found"),
 ])
-def test_every_refusal_is_shaped_as_fastapis_own(client: TestClient, path: str, body: bytes, detail: dict) -> None:
+def test_every_refusal_is_shaped_as_fastapis_own(client: TestClient, path: str, body: bytes, detail: dict,
+                                                 message: str) -> None:
     """Each entry of `detail` has FastAPI's keys (type, loc, msg, input, ctx), whoever refused."""
     answer = post(client, body, path).json()
     assert [{key: value for key, value in entry.items() if key != "msg"} for entry in answer["detail"]] == [detail]
+    assert answer["message"].startswith(message)
 
 
 def test_every_response_tells_the_browser_to_trust_only_this_origin(client: TestClient) -> None:
