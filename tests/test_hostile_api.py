@@ -95,6 +95,8 @@ def test_a_bad_value_echoed_back_is_printable(client: TestClient) -> None:
     assert response.status_code == 422
     assert [(error["input"], error["ctx"]) for error in response.json()["detail"]] == [
         ("x" * 80, "{'max_length': 64}"), ("['not', 'a', 'colour']", None)]  # cut to 80 characters, as text
+    assert response.json()["message"] == ("hair: String should have at most 64 characters; eyes: Input should be a "
+                                          "valid string")  # every problem, in one line
 
 
 @pytest.mark.parametrize(("path", "body", "detail", "message"), [
