@@ -22,7 +22,7 @@ from acgan.data.vocab import DEFAULT_VOCAB
 from acgan.sample.contract import MAX_SEED
 from acgan.serve import service
 from acgan.serve.app import create_app
-from acgan.serve.guards import MAX_BODY_BYTES
+from acgan.serve.guards import MAX_BODY_BYTES, echo
 from tests.test_serve import build_tiny_run, decode_png, flat_model, running_server
 
 with warnings.catch_warnings():
@@ -103,6 +103,9 @@ def test_a_bad_value_echoed_back_is_printable(client: TestClient) -> None:
     ("/api/generate", b'{"hair": "bleu", "eyes": "red"}',  # refused by the service
      {"type": "value_error", "loc": ["body", "hair"], "input": "bleu", "ctx": None},
      "hair: unknown hair colour 'bleu'"),
+    ("/api/recolour", b'{"pairs": [{"hair": "red", "eyes": "blue"}, {"hair": "red", "eyes": "mauve"}]}',
+     {"type": "value_error", "loc": ["body", "pairs", 1, "eyes"], "input": "mauve", "ctx": None},
+     "pairs.1.eyes: unknown eyes colour 'mauve'"),
     ("/api/generate", b'{"hair": "red", "eyes": "blue", "n": 2, "seed": 9223372036854775807}',
      {"type": "value_error", "loc": ["body", "seed"], "input": "9223372036854775807", "ctx": None},
      "seed: seed + n - 1 must be at most 9223372036854775807"),
@@ -120,6 +123,11 @@ def test_every_refusal_is_shaped_as_fastapis_own(client: TestClient, path: str, 
     answer = post(client, body, path).json()
     assert [{key: value for key, value in entry.items() if key != "msg"} for entry in answer["detail"]] == [detail]
     assert answer["message"].startswith(message)
+
+
+def test_a_value_echoed_back_is_short_printable_text_whatever_it_is() -> None:
+    assert echo("a\ud800b") == "a\\ud800b"  # a lone surrogate, which UTF-8 cannot carry, as its escape
+    assert echo(10**100) == "1" + "0" * 79 and echo(float("nan")) == "nan" and echo(None) is None
 
 
 def test_every_response_tells_the_browser_to_trust_only_this_origin(client: TestClient) -> None:

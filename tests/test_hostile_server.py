@@ -107,6 +107,7 @@ def test_a_request_whose_pictures_pass_the_pixel_budget_is_refused(route: str, b
     assert answer.status_code == 422
     assert answer.json()["message"] == (f"{field}: {pictures} pictures of 1024 px is more than the "
                                         f"{MAX_REQUEST_PIXELS:,} pixels one request may make; ask for fewer or smaller")
+    assert answer.json()["detail"][0]["input"] == str(pictures)  # the count to lower
     at_the_limit = http.post(route, json={**body, **({"n": 16} if "n" in body else {"steps": 16} if "steps" in body
                                                      else {"pairs": body["pairs"][:16]}), "format": "png"})
     assert at_the_limit.status_code == 200
