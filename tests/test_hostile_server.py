@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +293,18 @@ def test_told_to_exit_the_server_stops_the_requests_at_work_and_refuses_new_ones
     http = TestClient(app, base_url="http://localhost")
     assert http.post("/api/generate", json={"hair": "red", "eyes": "blue"}).status_code == 503
     assert http.get("/api/healthz").status_code == 200
+
+
+def test_a_request_at_work_when_the_server_stops_ends_at_its_next_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 64-frame morph (0.05 s a frame) under way when the server is told to stop gets a 503 within a few frames.
+    (service.answer must register each request's event where stop_all finds it.)"""
+    slow = SlowResizing(0.05)
+    monkeypatch.setattr(service, "resized", slow)
+    app = create_app(flat_model())
+    http = TestClient(app, base_url="http://localhost")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        answer = pool.submit(http.post, "/api/morph", json={**ENDS, "steps": 64, "size": 128})
+        wait_until(lambda: slow.calls >= 3)
+        app.state.service.stop_all()
+        assert answer.result(timeout=30).status_code == 503
+    assert slow.calls < 20, f"{slow.calls} of 64 frames were resized after the server was told to stop"
