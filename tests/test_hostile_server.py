@@ -24,6 +24,8 @@ import pytest
 import uvicorn
 
 import acgan
+from acgan.errors import UserError
+from acgan.run.checkpoint import CheckpointError
 from acgan.sample.contract import MAX_REQUEST_PIXELS
 from acgan.serve import app as app_module
 from acgan.serve import guards, service
@@ -274,12 +276,20 @@ def test_acgan_serve_says_what_it_serves_where_and_answers_its_host_names(tmp_pa
         "http://10.1.2.3:8123/openapi.json); answering for hosts localhost, 127.0.0.1, [::1], 10.1.2.3, "
         "faces.example\n")
     [(config, face_service)] = started
-    assert (config.host, config.port, config.timeout_graceful_shutdown) == ("10.1.2.3", 8123, 5)
+    assert (config.host, config.port, config.log_level, config.timeout_graceful_shutdown) == ("10.1.2.3", 8123,
+                                                                                            "info", 5)
     assert face_service is config.app.state.service and face_service.model.step == 4
     for host, status in [("faces.example", 200), ("10.1.2.3:8123", 200), ("localhost", 200), ("evil.example", 400)]:
         assert TestClient(config.app, base_url=f"http://{host}").get("/api/healthz").status_code == status, host
-    serve(run, host="0.0.0.0", port=8000)  # every address: no host name of its own
-    assert capsys.readouterr().out.endswith(" answering for hosts localhost, 127.0.0.1, [::1]\n")
+    for every_address in ("0.0.0.0", "::"):  # no host name of its own
+        serve(run, host=every_address, port=8000)
+        assert capsys.readouterr().out == (
+            f"serving {source} (step 4, 32 px, torch) at http://{every_address}:8000/ (API description: "
+            f"http://{every_address}:8000/openapi.json); answering for hosts localhost, 127.0.0.1, [::1]\n")
+    with pytest.raises(CheckpointError, match=r"best\.json: no such checkpoint record"):
+        serve(run, checkpoint="best")
+    with pytest.raises(UserError, match="--runtime onnx: cannot load"):
+        serve(run, runtime="onnx")  # no export
 
 
 def test_told_to_exit_the_server_stops_the_requests_at_work_and_refuses_new_ones() -> None:
@@ -287,9 +297,13 @@ def test_told_to_exit_the_server_stops_the_requests_at_work_and_refuses_new_ones
     face_service = app.state.service
     at_work = [threading.Event(), threading.Event()]
     face_service.working.update(at_work)
-    server = app_module.StoppingServer(uvicorn.Config(app), face_service)
-    server.handle_exit(signal.SIGTERM, None)
-    assert server.should_exit and all(gone.is_set() for gone in at_work)
+    config = uvicorn.Config(app)
+    server = app_module.StoppingServer(config, face_service)
+    server.handle_exit(signal.SIGINT, None)
+    assert server.config is config and server.should_exit and all(gone.is_set() for gone in at_work)
+    assert not server.force_exit
+    server.handle_exit(signal.SIGINT, None)  # a second Ctrl-C: uvicorn stops at once
+    assert server.force_exit
     http = TestClient(app, base_url="http://localhost")
     assert http.post("/api/generate", json={"hair": "red", "eyes": "blue"}).status_code == 503
     assert http.get("/api/healthz").status_code == 200
