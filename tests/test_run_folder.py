@@ -269,6 +269,8 @@ def test_a_new_run_takes_only_a_folder_acgan_may_write(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("mine")
     assert refusal(tmp_path / "file") == f"--out {tmp_path / 'file'}: is a file; a run needs a folder (give a new " \
                                          "folder's name)"
+    assert refusal(tmp_path / "file" / "run") == f"--out {tmp_path / 'file' / 'run'}: cannot create the folder (Not " \
+                                                 "a directory)"
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
