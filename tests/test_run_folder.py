@@ -61,8 +61,9 @@ def test_a_run_records_the_commit_of_the_checkout_acgan_runs_from(tmp_path: Path
     assert calls.read_text() == f"{package}|rev-parse --short HEAD\n"  # asked about acgan's own folder
 
 
-@pytest.mark.parametrize("script", ["exit 128", f"exec {shutil.which('sleep')} 30", None],
-                         ids=["not a checkout: git prints nothing", "git hangs: given up after 5 s", "no git at all"])
+@pytest.mark.parametrize("script", ["exit 128", f"{shutil.which('sleep')} 10; echo 1a2b3c4", None],
+                         ids=["not a checkout: git prints nothing", "git answers after 10 s: given up after 5",
+                              "no git at all"])
 def test_without_a_commit_a_run_records_the_version_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                           script: str | None) -> None:
     if script is not None:
@@ -285,6 +286,9 @@ def test_a_new_run_takes_only_a_folder_acgan_may_write(tmp_path: Path) -> None:
     with contextlib.ExitStack() as held:
         assert new_run_dir(str(attempt), held) == attempt
     assert sorted(p.name for p in attempt.iterdir()) == [LOCK_NAME, "config.json", "samples"]  # its log is gone
+    (attempt / "config.json").write_text('{"settings": {}, "acgan_version": "0.1.0", "created": "then"}')
+    with contextlib.ExitStack() as held:  # the least acgan writes there
+        assert new_run_dir(str(attempt), held) == attempt
     (attempt / "config.json").write_text('{"settings": {}, "acgan_version": "0.1.0"}')  # not all acgan writes
     assert refusal(attempt) == (f"--out {attempt}: holds config.json, which acgan did not write; a new run needs a new "
                                 "or empty folder (acgan never overwrites or deletes what it did not write)")
