@@ -114,3 +114,12 @@ def test_a_copied_rule_is_found() -> None:
     assert copies("% 1_000_000_000") == ["1_000_000_000"]
     assert copies("export const MAX_SEED = (1n << 63n) - 1n;") == ["2**63 - 1"]
     assert copies("const MASK = (1n << 64n) - 1n; key + (stream << 63n)") == []
+
+
+def test_the_morphs_default_ends_fall_back_to_colours_the_vocabulary_has() -> None:
+    """A run whose vocabulary lacks the default ends' colours starts at its first colours and ends at its second,
+    so the two ends differ; colours it has are kept."""
+    from acgan.data.vocab import Vocabulary
+
+    other = Vocabulary(hair=("red", "black", "white"), eyes=("gray", "brown", "blue"))
+    assert contract.morph_ends(other) == ((1, "red", "blue"), (2, "black", "brown"))

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -21,7 +22,7 @@ from acgan.data.vocab import DEFAULT_VOCAB
 from acgan.sample.contract import MAX_SEED
 from acgan.serve import service
 from acgan.serve.app import create_app
-from acgan.serve.guards import MAX_BODY_BYTES
+from acgan.serve.guards import MAX_BODY_BYTES, echo
 from tests.test_serve import build_tiny_run, decode_png, flat_model, running_server
 
 with warnings.catch_warnings():
@@ -64,10 +65,69 @@ def test_a_hostile_body_is_a_422_whose_message_names_the_problem(client: TestCli
     assert client.get("/api/healthz").status_code == 200  # and the server goes on
 
 
+def nested(levels: int) -> bytes:
+    """A request whose hair colour is `levels` lists deep: its string lies levels + 1 levels below the body."""
+    return b'{"hair": ' + b"[" * levels + b'"x"' + b"]" * levels + b', "eyes": "red"}'
+
+
+def in_one_chunk(body: bytes) -> Iterator[bytes]:  # sent without Content-Length: the guard counts what arrives
+    yield body
+
+
+@pytest.mark.parametrize(("what", "body", "message"), [
+    ("declared too large", b'{"hair": "' + b"x" * MAX_BODY_BYTES + b'"}',
+     f"body: request body too large: {MAX_BODY_BYTES + 12} bytes, at most {MAX_BODY_BYTES}"),
+    ("too large as it arrives", lambda: in_one_chunk(b" " * 20_000),
+     f"body: request body too large: at least 20000 bytes, at most {MAX_BODY_BYTES}"),
+    ("broken JSON", b'{"hair": "blue", ',
+     "body: not valid JSON (Expecting property name enclosed in double quotes: line 1 column 18 (char 17))"),
+    ("a string 32 levels down is parsed", nested(31), "hair: Input should be a valid string"),
+    ("a string 33 levels down is refused", nested(32), "body: nested deeper than 32 levels"),
+])
+def test_the_body_guard_says_exactly_what_is_wrong(client: TestClient, what: str, body, message: str) -> None:
+    content = body() if callable(body) else body
+    response = client.post("/api/generate", content=content, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()["message"]) == (422, message)
+
+
 def test_a_bad_value_echoed_back_is_printable(client: TestClient) -> None:
     response = client.post("/api/generate", json={"hair": "x" * 500, "eyes": ["not", "a", "colour"]})
     assert response.status_code == 422
-    assert all(len(error["input"]) <= 80 for error in response.json()["detail"] if error["input"])
+    assert [(error["input"], error["ctx"]) for error in response.json()["detail"]] == [
+        ("x" * 80, "{'max_length': 64}"), ("['not', 'a', 'colour']", None)]  # cut to 80 characters, as text
+    assert response.json()["message"] == ("hair: String should have at most 64 characters; eyes: Input should be a "
+                                          "valid string")  # every problem, in one line
+
+
+@pytest.mark.parametrize(("path", "body", "detail", "message"), [
+    ("/api/generate", b'{"hair": "bleu", "eyes": "red"}',  # refused by the service
+     {"type": "value_error", "loc": ["body", "hair"], "input": "bleu", "ctx": None},
+     "hair: unknown hair colour 'bleu'"),
+    ("/api/recolour", b'{"pairs": [{"hair": "red", "eyes": "blue"}, {"hair": "red", "eyes": "mauve"}]}',
+     {"type": "value_error", "loc": ["body", "pairs", 1, "eyes"], "input": "mauve", "ctx": None},
+     "pairs.1.eyes: unknown eyes colour 'mauve'"),
+    ("/api/generate", b'{"hair": "red", "eyes": "blue", "n": 2, "seed": 9223372036854775807}',
+     {"type": "value_error", "loc": ["body", "seed"], "input": "9223372036854775807", "ctx": None},
+     "seed: seed + n - 1 must be at most 9223372036854775807"),
+    ("/api/generate", b'{"hair": "red", "eyes": "blue", "seed": NaN}',  # by the body guard
+     {"type": "body", "loc": ["body"], "input": None, "ctx": None}, "body: NaN is not a number JSON allows"),
+    ("/api/generate", b'{"hair": "red", "eyes": "blue", "n": 0}',  # by FastAPI
+     {"type": "greater_than_equal", "loc": ["body", "n"], "input": "0", "ctx": "{'ge': 1}"},
+     "n: Input should be greater than or equal to 1"),
+    ("/api/nothing", b"{}", {"type": "http", "loc": ["request"], "input": None, "ctx": None},  # no such route
+     "request: Not Found"),
+])
+def test_every_refusal_is_shaped_as_fastapis_own(client: TestClient, path: str, body: bytes, detail: dict,
+                                                 message: str) -> None:
+    """Each entry of `detail` has FastAPI's keys (type, loc, msg, input, ctx), whoever refused."""
+    answer = post(client, body, path).json()
+    assert [{key: value for key, value in entry.items() if key != "msg"} for entry in answer["detail"]] == [detail]
+    assert answer["message"].startswith(message)
+
+
+def test_a_value_echoed_back_is_short_printable_text_whatever_it_is() -> None:
+    assert echo("a\ud800b") == "a\\ud800b"  # a lone surrogate, which UTF-8 cannot carry, as its escape
+    assert echo(10**100) == "1" + "0" * 79 and echo(float("nan")) == "nan" and echo(None) is None
 
 
 def test_every_response_tells_the_browser_to_trust_only_this_origin(client: TestClient) -> None:

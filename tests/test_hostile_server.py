@@ -15,17 +15,22 @@ import sys
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 import acgan
+from acgan.errors import UserError
+from acgan.run.checkpoint import CheckpointError
 from acgan.sample.contract import MAX_REQUEST_PIXELS
+from acgan.serve import app as app_module
 from acgan.serve import guards, service
-from acgan.serve.app import create_app
-from tests.test_serve import ENDS, flat_model, running_server
+from acgan.serve.app import create_app, serve
+from tests.test_serve import ENDS, build_tiny_run, flat_model, running_server
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -105,6 +110,7 @@ def test_a_request_whose_pictures_pass_the_pixel_budget_is_refused(route: str, b
     assert answer.status_code == 422
     assert answer.json()["message"] == (f"{field}: {pictures} pictures of 1024 px is more than the "
                                         f"{MAX_REQUEST_PIXELS:,} pixels one request may make; ask for fewer or smaller")
+    assert answer.json()["detail"][0]["input"] == str(pictures)  # the count to lower
     at_the_limit = http.post(route, json={**body, **({"n": 16} if "n" in body else {"steps": 16} if "steps" in body
                                                      else {"pairs": body["pairs"][:16]}), "format": "png"})
     assert at_the_limit.status_code == 200
@@ -210,12 +216,29 @@ def test_a_body_that_trickles_in_is_refused_and_the_server_goes_on(monkeypatch: 
         client = socket.create_connection((host, int(port)))
         client.sendall(b"POST /api/generate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                        b"Content-Length: 40\r\n\r\n{")
-        client.settimeout(10)
-        answer = client.recv(65536).decode("latin-1")
-        client.close()
+        answer = whole_answer(client)
         assert answer.startswith("HTTP/1.1 408"), answer
         assert "the body took more than 1 s to arrive" in answer
         assert httpx.get(f"{url}/api/healthz", timeout=10).status_code == 200
+
+
+def whole_answer(client: socket.socket) -> str:
+    """The answer on `client` (then closed), headers and body: the body may come in a packet of its own, so one
+    recv can return the headers alone (it did, under load)."""
+    client.settimeout(10)
+    answer = b""
+    while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < body_length(answer):
+        chunk = client.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    client.close()
+    return answer.decode("latin-1")
+
+
+def body_length(answer: bytes) -> int:
+    lengths = [line.split(b":")[1] for line in answer.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+    return int(lengths[0]) if lengths else 0
 
 
 def test_huge_headers_are_refused_and_the_server_goes_on() -> None:
@@ -223,8 +246,79 @@ def test_huge_headers_are_refused_and_the_server_goes_on() -> None:
         host, port = url.removeprefix("http://").split(":")
         client = socket.create_connection((host, int(port)))
         client.sendall(b"GET /api/healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n")
-        client.settimeout(10)
-        answer = client.recv(65536).decode("latin-1")
-        client.close()
+        answer = whole_answer(client)
         assert answer.startswith("HTTP/1.1 4"), answer
         assert httpx.get(f"{url}/api/healthz", timeout=10).status_code == 200
+
+
+def test_acgan_serve_says_what_it_serves_where_and_answers_its_host_names(tmp_path_factory: pytest.TempPathFactory,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """What `acgan serve` hands uvicorn, without listening: the named checkpoint, the address, the grace period,
+    and the host names it answers (its own address, unless it is every address, and those given)."""
+    started: list[tuple[Any, Any]] = []
+
+    class Recorded:  # StoppingServer, kept instead of run
+        def __init__(self, config: Any, face_service: Any) -> None:
+            started.append((config, face_service))
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(app_module, "StoppingServer", Recorded)
+    run = build_tiny_run(tmp_path_factory)
+    capsys.readouterr()  # what training it printed, when this test built it
+    serve(run, host="10.1.2.3", port=8123, checkpoint="step-00000004", runtime="torch",
+          allowed_hosts=("faces.example", "localhost"))
+    source = run / "checkpoints" / "step-00000004.json"
+    assert capsys.readouterr().out == (
+        f"serving {source} (step 4, 32 px, torch) at http://10.1.2.3:8123/ (API description: "
+        "http://10.1.2.3:8123/openapi.json); answering for hosts localhost, 127.0.0.1, [::1], 10.1.2.3, "
+        "faces.example\n")
+    [(config, face_service)] = started
+    assert (config.host, config.port, config.log_level, config.timeout_graceful_shutdown) == ("10.1.2.3", 8123,
+                                                                                            "info", 5)
+    assert face_service is config.app.state.service and face_service.model.step == 4
+    for host, status in [("faces.example", 200), ("10.1.2.3:8123", 200), ("localhost", 200), ("evil.example", 400)]:
+        assert TestClient(config.app, base_url=f"http://{host}").get("/api/healthz").status_code == status, host
+    for every_address in ("0.0.0.0", "::"):  # no host name of its own
+        serve(run, host=every_address, port=8000)
+        assert capsys.readouterr().out == (
+            f"serving {source} (step 4, 32 px, torch) at http://{every_address}:8000/ (API description: "
+            f"http://{every_address}:8000/openapi.json); answering for hosts localhost, 127.0.0.1, [::1]\n")
+    with pytest.raises(CheckpointError, match=r"best\.json: no such checkpoint record"):
+        serve(run, checkpoint="best")
+    with pytest.raises(UserError, match="--runtime onnx: cannot load"):
+        serve(run, runtime="onnx")  # no export
+
+
+def test_told_to_exit_the_server_stops_the_requests_at_work_and_refuses_new_ones() -> None:
+    app = create_app(flat_model())
+    face_service = app.state.service
+    at_work = [threading.Event(), threading.Event()]
+    face_service.working.update(at_work)
+    config = uvicorn.Config(app)
+    server = app_module.StoppingServer(config, face_service)
+    server.handle_exit(signal.SIGINT, None)
+    assert server.config is config and server.should_exit and all(gone.is_set() for gone in at_work)
+    assert not server.force_exit
+    server.handle_exit(signal.SIGINT, None)  # a second Ctrl-C: uvicorn stops at once
+    assert server.force_exit
+    http = TestClient(app, base_url="http://localhost")
+    assert http.post("/api/generate", json={"hair": "red", "eyes": "blue"}).status_code == 503
+    assert http.get("/api/healthz").status_code == 200
+
+
+def test_a_request_at_work_when_the_server_stops_ends_at_its_next_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 64-frame morph (0.05 s a frame) under way when the server is told to stop gets a 503 within a few frames.
+    (service.answer must register each request's event where stop_all finds it.)"""
+    slow = SlowResizing(0.05)
+    monkeypatch.setattr(service, "resized", slow)
+    app = create_app(flat_model())
+    http = TestClient(app, base_url="http://localhost")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        answer = pool.submit(http.post, "/api/morph", json={**ENDS, "steps": 64, "size": 128})
+        wait_until(lambda: slow.calls >= 3)
+        app.state.service.stop_all()
+        assert answer.result(timeout=30).status_code == 503
+    assert slow.calls < 20, f"{slow.calls} of 64 frames were resized after the server was told to stop"

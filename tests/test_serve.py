@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -276,7 +277,8 @@ def test_morph_frames_gif_and_strip(client, model: FaceGenerator) -> None:
     for png, image in zip(body["frames"], expected, strict=True):
         assert np.array_equal(decode_png(png), pixels(image))
     assert same_face(decode_png(body["frames"][0]), pixels(model.generate("blonde", "blue", 1, 1)[0]))
-    assert body["from"]["png"] != body["to"]["png"]
+    assert np.array_equal(decode_png(body["from"]["png"]), pixels(expected[0]))  # the ends are the first and
+    assert np.array_equal(decode_png(body["to"]["png"]), pixels(expected[-1]))  # the last frame, not their neighbours
     gif = Image.open(io.BytesIO(base64.b64decode(body["gif"])))
     assert gif.format == "GIF" and gif.size == (128, 128) and gif.n_frames == 8  # there and back: 5 + 3
     assert json.loads(gif.info["comment"])["to"] == {"seed": 2, "hair": "pink", "eyes": "green"}
@@ -317,9 +319,12 @@ BAD = [
     ("/api/morph", {**ENDS, "steps": 257}, "steps", "less than or equal to 256"),
     ("/api/morph", {**ENDS, "from": {"seed": "x", "hair": "blue", "eyes": "red"}}, "from.seed", "integer"),
     ("/api/morph", {**ENDS, "to": {"seed": 2, "hair": "pink", "eyes": "plaid"}}, "to.eyes", "plaid"),
+    ("/api/morph", {**ENDS, "from": {"seed": 1, "hair": "plaid", "eyes": "red"}}, "from.hair", "plaid"),
     ("/api/morph", {"from": ENDS["from"]}, "to", "required"),
     ("/api/morph", {**ENDS, "format": "mp4"}, "format", "'json', 'gif' or 'png'"),
     ("/api/morph", {**ENDS, "scale": 0}, "scale", "greater than or equal to 1"),
+    ("/api/morph", {**ENDS, "steps": 256, "size": 1024}, "size",
+     "256 frames of 1024 px is more than the 67,108,864 pixels a morph may hold"),
 ]
 
 
@@ -400,6 +405,7 @@ def test_any_runner_plugs_in(tmp_path: Path) -> None:
     assert Image.open(io.BytesIO(http.post("/api/morph", json={**morph, "scale": 8}).content)).size == (1024, 1024)
     too_big = http.post("/api/morph", json={**morph, "scale": 64})  # 4 GIF frames of 8192 px: 268 million pixels
     assert too_big.status_code == 422 and too_big.json()["message"].startswith("scale: 3 frames of 8192 px")
+    assert too_big.json()["detail"][0]["input"] == "64"  # the value to lower, echoed
 
 
 # --- concurrency, against a real server ---------------------------------------------------------------------------
@@ -492,11 +498,61 @@ def test_serve_refuses_a_missing_run(tmp_path: Path) -> None:
     assert result.output == f"error: {tmp_path / 'no-such-run'}: no such run folder or checkpoint\n"
 
 
+def test_serve_draws_with_the_export_only_when_it_is_of_the_newest_checkpoint(run_dir: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`acgan serve --runtime`: torch always PyTorch; auto the export beside the checkpoint when it loads and is of the
+    same step, else PyTorch saying why; onnx the export, or a UserError. (Exports are test_export's: here a stand-in
+    for load_onnx answers with a model of the step asked for, and a file of garbage is a broken export.)"""
+    from dataclasses import replace
+
+    import acgan.serve.app as app_module
+    from acgan.errors import UserError
+    from acgan.run.checkpoint import CheckpointError
+    from acgan.serve.app import load_for_serving
+
+    run = Path(shutil.copytree(run_dir, tmp_path / "run"))
+    export = run / "generator.onnx"
+    assert load_for_serving(run, runtime="auto").runtime == "torch"  # no export
+    export.write_bytes(b"half an export")
+    assert load_for_serving(run, runtime="torch").runtime == "torch" and capsys.readouterr().out == ""
+    assert load_for_serving(run, runtime="auto").runtime == "torch"
+    said = capsys.readouterr().out
+    assert said.startswith(f"not using {export} ({export}: not a readable ONNX model (") and said.endswith(
+        "; serving with PyTorch\n")
+    with pytest.raises(UserError) as refused:
+        load_for_serving(run, runtime="onnx")
+    assert str(refused.value).startswith(f"--runtime onnx: cannot load {export} ({export}: not a readable ONNX model")
+    assert str(refused.value).endswith(f"; run `acgan export {run}` first")
+
+    exports_step = {"step": 4}
+    opened: list[Path] = []
+
+    def stand_in(path: Path) -> FaceGenerator:
+        opened.append(path)
+        return replace(flat_model(), source=str(path), step=exports_step["step"])
+
+    monkeypatch.setattr(app_module, "load_onnx", stand_in)
+    assert load_for_serving(run, runtime="auto").runtime == "flat" and opened == [export]
+    exports_step["step"] = 2
+    assert load_for_serving(run, runtime="auto").runtime == "torch"
+    assert capsys.readouterr().out == (f"{export} is of step 2, the run is at step 4: serving with PyTorch (re-export "
+                                       f"with `acgan export {run}`)\n")
+    assert load_for_serving(run, runtime="onnx").step == 2  # asked for: the export, old or not
+    checkpoint = run / "checkpoints" / "step-00000004.json"
+    (run / "checkpoints" / "generator.onnx").write_bytes(b"")  # a checkpoint file's export lies beside it
+    assert load_for_serving(checkpoint, runtime="onnx").source == str(run / "checkpoints" / "generator.onnx")
+    with pytest.raises(CheckpointError, match=r"best\.json: no such checkpoint record"):
+        load_for_serving(run, checkpoint="best")
+
+
 def test_faces_come_at_the_size_asked_for(client, model: FaceGenerator) -> None:
     body = client.post("/api/generate", json={**GOOD, "n": 2, "size": 128}).json()
     assert [decode_png(face["png"]).shape for face in body["faces"]] == [(128, 128, 3)] * 2
     picture = client.post("/api/recolour", json={"seed": 3, "pairs": [{"hair": "red", "eyes": "blue"}],
                                                   "format": "png", "size": 96})
     assert decode_png(base64.b64encode(picture.content).decode()).shape == (96, 96, 3)
+    morph = client.post("/api/morph", json={**ENDS, "steps": 3, "size": 48}).json()
+    assert [decode_png(frame).shape for frame in morph["frames"]] == [(48, 48, 3)] * 3
     refused = client.post("/api/generate", json={**GOOD, "size": 8})
     assert refused.status_code == 422 and refused.json()["message"].startswith("size:")

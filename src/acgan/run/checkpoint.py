@@ -104,8 +104,9 @@ def parse_record(data: Any) -> Record:
     kind = _typed(fields, "kind", str)
     if kind not in KINDS:
         raise CheckpointError(f"field 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+    vocab_json = _typed(fields, "vocab", dict)  # outside the try: its own message, not wrapped in the one below
     try:
-        vocab = Vocabulary.from_json(_typed(fields, "vocab", dict))
+        vocab = Vocabulary.from_json(vocab_json)
     except (KeyError, TypeError, ValueError) as err:
         raise CheckpointError(f"field 'vocab' is not a vocabulary ({err})") from None
     record = Record(

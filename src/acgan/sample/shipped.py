@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from acgan.atomic import check_folder
 from acgan.errors import UserError
 from acgan.nets import build_generator
 from acgan.nets.standing import STANDING_BATCH, STANDING_BATCHES, standing_statistics
@@ -74,7 +75,8 @@ def reference_beside(generator: Path) -> Path:
 def pack_generator(checkpoint: Checkpoint, folder: Path, info: dict[str, Any] | None = None,
                    name: str = SHIPPED_NAME) -> Path:
     """Write `checkpoint`'s drawing weights as <folder>/<name>.json + its fp16 safetensors, with standing statistics;
-    returns the JSON."""
+    returns the JSON. A folder that cannot be one is refused first, before the statistics take their seconds."""
+    check_folder(folder)
     record = checkpoint.record
     cfg = record.model_config()
     G = build_generator(cfg)
