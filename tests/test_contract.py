@@ -122,4 +122,4 @@ def test_the_morphs_default_ends_fall_back_to_colours_the_vocabulary_has() -> No
     from acgan.data.vocab import Vocabulary
 
     other = Vocabulary(hair=("red", "black", "white"), eyes=("gray", "brown", "blue"))
-    assert contract.morph_ends(other) == ((1, "red", "blue"), (2, "black", "brown"))
+    assert contract.morph_ends(other) == (contract.Face(1, "red", "blue"), contract.Face(2, "black", "brown"))

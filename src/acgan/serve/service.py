@@ -222,13 +222,11 @@ class FaceService:
 
     def check_pixels(self, pictures: int, size: int | None, field: str) -> None:
         """Refuse a request whose pictures (`pictures` faces or frames of `size` pixels a side) pass
-        MAX_REQUEST_PIXELS in all, naming the field to lower (the count, or the size when one face is already
-        too much)."""
+        MAX_REQUEST_PIXELS in all, naming the count's field (MAX_SIZE is small enough that a few faces always fit)."""
         side = size or self.model.resolution
         if pictures * side * side > MAX_REQUEST_PIXELS:
-            name, value = (field, pictures) if side * side * 2 <= MAX_REQUEST_PIXELS else ("size", size)
-            raise invalid((name,), f"{pictures} pictures of {side} px is more than the {MAX_REQUEST_PIXELS:,} "
-                                   "pixels one request may make; ask for fewer or smaller", value)
+            raise invalid((field,), f"{pictures} pictures of {side} px is more than the {MAX_REQUEST_PIXELS:,} "
+                                    "pixels one request may make; ask for fewer or smaller", pictures)
 
     def morph_response(self, morph: Morph, fmt: str, gone: threading.Event) -> Response:
         stop_if_gone(gone)
