@@ -123,3 +123,32 @@ def test_the_morphs_default_ends_fall_back_to_colours_the_vocabulary_has() -> No
 
     other = Vocabulary(hair=("red", "black", "white"), eyes=("gray", "brown", "blue"))
     assert contract.morph_ends(other) == (contract.Face(1, "red", "blue"), contract.Face(2, "black", "brown"))
+
+
+def test_the_bounds_the_page_is_told_are_the_bounds_the_api_keeps(model: acgan.FaceGenerator) -> None:
+    """The page checks a truncation, a variation's distance and a move's index against the contract before it asks
+    (and the site, with no server, only against it): each bound the contract states is where the API itself
+    starts refusing. Guards: the contract's `above`, `max` and `max_index` sent wrong."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    client = TestClient(create_app(model), base_url="http://localhost")
+    rules = client.get("/api/tags").json()
+    face = {"seed": 1, "hair": "blue", "eyes": "red"}
+
+    def status(path: str, body: dict[str, Any]) -> int:
+        return client.post(path, json={**body, "format": "json"}).status_code
+
+    truncation = rules["truncation"]
+    assert status("/api/generate", {**face, "truncation": truncation["max"]}) == 200
+    assert status("/api/generate", {**face, "truncation": truncation["max"] + 1e-9}) == 422
+    assert status("/api/generate", {**face, "truncation": truncation["above"]}) == 422
+    assert status("/api/generate", {**face, "truncation": truncation["above"] + 1e-3}) == 200
+    variations = rules["variations"]
+    like = {"like": face, "n": 1}
+    assert status("/api/variations", {**like, "distance": variations["max"]}) == 200
+    assert status("/api/variations", {**like, "distance": variations["max"] + 1e-9}) == 422
+    assert status("/api/variations", {**like, "distance": variations["above"]}) == 422
+    top = variations["max_index"]
+    assert status("/api/variations", {"like": {**face, "moves": [[top, 0.5]]}, "n": 1}) == 200
+    assert status("/api/variations", {"like": {**face, "moves": [[top + 1, 0.5]]}, "n": 1}) == 422

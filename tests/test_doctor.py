@@ -11,7 +11,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from acgan.cli import app
-from acgan.data.doctor import check_folder
+from acgan.data.doctor import as_text, check_folder
 from acgan.data.vocab import DEFAULT_VOCAB
 from tests.conftest import write_dataset
 
@@ -130,3 +130,63 @@ def test_the_histogram_shows_every_pair_its_totals_and_the_rare_ones(tmp_path: P
         "all          8      1      0      9",
         "5 of 6 pairs have fewer than 5 faces (3 have none): the generator learns those from each colour on its "
         "own, and tag accuracy on them is less certain"]
+
+
+def test_the_text_report_line_for_line(tmp_path: Path) -> None:
+    """What `acgan data check` prints above its histogram, word for word: each kind of problem with its count and
+    examples, the sizes, the verdict. Guards (make mutants): titles, counts, examples and verdict reworded or
+    dropped, a finding's place lost, the example limit off by one."""
+    root = broken_dataset(tmp_path / "d")
+    report = check_folder(root, resolution=32)
+    lines = as_text(report).replace(str(root), "ROOT").splitlines()
+    colours = ", ".join(DEFAULT_VOCAB.hair)
+    assert lines[:22] == [
+        "ROOT: 10 rows, 4 usable faces at 32 px",
+        "6 errors (training stops on these; --skip-bad skips them):",
+        "  unreadable image: 2",
+        "    ROOT/faces/1.jpg: cannot decode image (cannot identify image file 'ROOT/faces/1.jpg') (tags.csv line 2)",
+        "    ROOT/faces/2.jpg: truncated image (Truncated File Read) (tags.csv line 3)",
+        "  unknown colour: 1",
+        f"    ROOT/tags.csv:8: unknown hair colour 'silver'; valid hair colours: {colours} (train with --vocab auto "
+        "to learn the colours from the data)",
+        "  duplicate id: 1",
+        "    ROOT/tags.csv:9: id '0' already used on line 1",
+        "  unparseable line: 1",
+        "    ROOT/tags.csv:10: cannot parse 'nonsense'; expected '<id>,<colour> hair <colour> eyes'",
+        "  missing image: 1",
+        "    ROOT/tags.csv:4: no image for id '3' (looked for faces/3.jpg, .png, .jpeg, .webp, .bmp)",
+        "4 warnings:",
+        "  unlisted image: 1",
+        "    ROOT/faces/stray.png: no row of tags.csv names this image",
+        "  converted: 1",
+        "    ROOT/faces/4.jpg: L image, converted to RGB",
+        "  not square: 1",
+        "    ROOT/faces/5.jpg: 80x64, centre-cropped to a square",
+        "  small: 1",
+        "    ROOT/faces/6.jpg: 16x16, upscaled to 32 px",
+    ]
+    assert lines[22] == "image sizes: 64x64 2, 80x64 1, 16x16 1"
+    assert lines[23].startswith("hair x eyes") and lines[-1] == "NOT OK: `acgan train` would stop"
+    short = as_text(report, limit=1).replace(str(root), "ROOT").splitlines()
+    assert short[3:6] == [lines[3], "    ... and 1 more (--json lists them all)", "  unknown colour: 1"]
+    assert len(short) == len(lines)  # one example line less, one "... more" line more
+
+
+def test_an_unusual_size_is_named_and_only_five_sizes_are_listed(tmp_path: Path) -> None:
+    """Square faces big enough but not the size most faces have get an 'unusual size' warning naming both; the
+    text lists the five commonest sizes, and the warnings when there is no error; with --skip-bad the verdict says
+    so. The default resolution is 64."""
+    rows = [(str(i), "blue", "red") for i in range(8)]
+    root = write_dataset(tmp_path / "d", rows, size=64)
+    for i, side in enumerate([96, 72, 80, 88, 104], start=1):
+        Image.new("RGB", (side, side), (9, 9, 9)).save(root / "faces" / f"{i}.jpg")
+    report = check_folder(root, skip_bad=True)
+    assert report.resolution == 64
+    unusual = sorted((f.where, f.message) for f in report.warnings if f.kind == "unusual size")
+    assert unusual == [(str(root / "faces" / f"{i}.jpg"), f"{side}x{side}; most are 64x64")
+                       for i, side in enumerate([96, 72, 80, 88, 104], start=1)]
+    lines = as_text(report).splitlines()
+    assert lines[:3] == [f"{root}: 8 rows, 8 usable faces at 64 px", "5 warnings:", "  unusual size: 5"]
+    sizes = next(line for line in lines if line.startswith("image sizes: "))
+    assert sizes.startswith("image sizes: 64x64 3, ") and sizes.count("x") == 5
+    assert lines[-1] == "OK: `acgan train` would accept this data (with --skip-bad)"
