@@ -217,7 +217,8 @@ class FaceGenerator:
 
     def morph(self, start: Face, end: Face, steps: int = MORPH_STEPS) -> list[Image.Image]:
         """Faces on the way from (seed, hair, eyes) `start` to `end`: noise along a great circle, colours
-        blended; the first and last frames are exactly the two faces `generate` draws for them."""
+        blended; the first and last frames are drawn from exactly the two faces' noise and colours (their pixels
+        match `faces`' to within one level in a few places: a batch of frames rounds unlike a batch of one)."""
         start, end = face_of(start, "start"), face_of(end, "end")
         steps = whole_number(steps, "steps", 2, MAX_MORPH_STEPS)
         t = torch.linspace(0, 1, steps)
