@@ -190,3 +190,28 @@ def test_an_unusual_size_is_named_and_only_five_sizes_are_listed(tmp_path: Path)
     sizes = next(line for line in lines if line.startswith("image sizes: "))
     assert sizes.startswith("image sizes: 64x64 3, ") and sizes.count("x") == 5
     assert lines[-1] == "OK: `acgan train` would accept this data (with --skip-bad)"
+
+
+def test_a_folder_whose_images_all_fail_is_reported_not_raised(tmp_path: Path) -> None:
+    """No image decodes, so no size is known: the report still comes (guards: the usual size looked up in an empty
+    count, an IndexError)."""
+    root = write_dataset(tmp_path / "d", [("0", "blue", "red"), ("1", "pink", "green")])
+    for name in ("0.jpg", "1.jpg"):
+        (root / "faces" / name).write_bytes(b"garbage")
+    report = check_folder(root)
+    assert report.usable == 0 and not report.ok and not report.sizes
+    assert [f.kind for f in report.errors] == ["unreadable image", "unreadable image"]
+    assert as_text(report).splitlines()[-1] == "NOT OK: `acgan train` would stop"
+
+
+def test_a_pair_is_rare_below_five_faces_not_at_five(tmp_path: Path) -> None:
+    """RARE_PAIR is 5: a pair with 4 faces is marked '4!' and listed as rare, one with 5 is neither (guards: `<=`)."""
+    rows = [(str(i), "blue", "red") for i in range(5)] + [(str(5 + i), "pink", "green") for i in range(4)]
+    report = check_folder(write_dataset(tmp_path / "d", rows), resolution=32)
+    rare = report.rare_pairs()
+    assert ("pink", "green", 4) in rare and not any(hair == "blue" and eyes == "red" for hair, eyes, _ in rare)
+    table = "\n".join(as_text(report).splitlines())
+    blue = next(line for line in table.splitlines() if line.startswith("blue "))
+    pink = next(line for line in table.splitlines() if line.startswith("pink "))
+    assert blue.split()[1:] == [".", ".", ".", ".", ".", ".", ".", ".", ".", "5", ".", "5"]
+    assert pink.split()[1:] == [".", ".", ".", ".", ".", ".", ".", "4!", ".", ".", ".", "4"]
