@@ -59,10 +59,9 @@ def main() -> None:
         for name, cells in rows:
             print("| " + " | ".join([name, *map(str, cells)]) + " |")
     else:
-        print(f"{args.by:<22}" + "".join(f"{c:>9}" for c in ("mutants", "test", "mypy", "survived", "score",
-                                                              "no test", "not run")))
+        print(f"{args.by:<22}" + "".join(f"{c:>10}" for c in COLUMNS))
         for name, cells in rows:
-            print(f"{name:<22}" + "".join(f"{c:>9}" for c in cells))
+            print(f"{name:<22}" + "".join(f"{c:>10}" for c in cells))
 
 
 if __name__ == "__main__":
